@@ -1,0 +1,17 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+const int = { to: (v: number) => v, from: (v: string | number) => Number(v) };
+
+/** Read model behind GET /stock/:sku. */
+@Entity('stock')
+export class StockView {
+  @PrimaryColumn('text') sku!: string;
+  @Column('text') name!: string;
+  @Column('bigint', { name: 'unit_price', transformer: int }) unitPrice!: number;
+  @Column('text') currency!: string;
+  @Column('integer') stocked!: number;
+  @Column('integer') available!: number;
+  @Column('integer') reserved!: number;
+  @Column('integer') committed!: number;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
+}

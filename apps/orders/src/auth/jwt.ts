@@ -1,0 +1,42 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export interface TokenClaims {
+  sub: string;
+  exp?: number;
+  iat?: number;
+}
+
+export class InvalidTokenError extends Error {
+  override readonly name = 'InvalidTokenError';
+}
+
+const base64url = (input: Buffer | string): string => Buffer.from(input).toString('base64url');
+
+export function signToken(claims: TokenClaims, secret: string): string {
+  const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const payload = base64url(JSON.stringify(claims));
+  const signature = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
+  return `${header}.${payload}.${signature}`;
+}
+
+/** Verifies an HS256 JWT: signature (constant time), algorithm, expiry and a non-empty `sub`. */
+export function verifyToken(token: string, secret: string, nowSeconds = Math.floor(Date.now() / 1000)): TokenClaims {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new InvalidTokenError('malformed token');
+  const [header, payload, signature] = parts as [string, string, string];
+  let alg: unknown;
+  let claims: Partial<TokenClaims>;
+  try {
+    alg = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown }).alg;
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Partial<TokenClaims>;
+  } catch {
+    throw new InvalidTokenError('malformed token');
+  }
+  if (alg !== 'HS256') throw new InvalidTokenError('unsupported token algorithm');
+  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidTokenError('bad token signature');
+  if (typeof claims.exp === 'number' && claims.exp <= nowSeconds) throw new InvalidTokenError('token expired');
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new InvalidTokenError('token has no subject');
+  return claims as TokenClaims;
+}

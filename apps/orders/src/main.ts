@@ -1,0 +1,29 @@
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Topics } from '@orderflow/contracts';
+import { main } from '@orderflow/service-kit';
+import { Product } from './catalog/product.entity';
+import { OrdersConfigSchema } from './config';
+import { IdempotencyKey, OrderSummary } from './order/order.entities';
+import { OrdersModule } from './orders.module';
+import { OrdersReadModels1763700000100 } from './schema.migration';
+
+main({
+  name: 'orders',
+  configSchema: OrdersConfigSchema,
+  migrations: [OrdersReadModels1763700000100],
+  entities: [OrderSummary, IdempotencyKey, Product],
+  consumes: [Topics.payments, Topics.inventory, Topics.products, Topics.shipping],
+  feature: OrdersModule,
+  configureHttp: (app) => {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Orderflow storefront API')
+        .setDescription('Place and follow orders. Every route needs Authorization: Bearer <JWT> (HS256, sub = customer id).')
+        .setVersion('1.0')
+        .addBearerAuth()
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document);
+  },
+});

@@ -1,0 +1,68 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { DomainError, OutboxRelay, inTransaction } from '@orderflow/eventstore';
+import { CustomerAuthGuard, CustomerId } from '../auth/auth.guard';
+import { SchemaPipe } from '../http/schema.pipe';
+import { cancelOrder, getOrder, placeOrder, type OrderView } from './order.handlers';
+import { IDEMPOTENCY_KEY, PlaceOrderBody } from './place-order.request';
+
+interface LocationResponse {
+  setHeader(name: string, value: string): void;
+}
+
+@ApiTags('orders')
+@ApiBearerAuth()
+@UseGuards(CustomerAuthGuard)
+@Controller('orders')
+export class OrdersController {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Place an order; it is processed asynchronously' })
+  @ApiBody({ schema: PlaceOrderBody as object })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key and body return the same order' })
+  @ApiResponse({ status: 202, description: '{ orderId, status: "PENDING" }, Location: /orders/{orderId}' })
+  @ApiResponse({ status: 400, description: 'invalid body; names the field' })
+  @ApiResponse({ status: 422, description: 'Idempotency-Key reused with a different body' })
+  async place(
+    @CustomerId() customerId: string,
+    @Body(new SchemaPipe(PlaceOrderBody)) body: PlaceOrderBody,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) response: LocationResponse,
+  ): Promise<{ orderId: string; status: string }> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new DomainError('VALIDATION', 'Idempotency-Key header must be 1-200 characters of [A-Za-z0-9._:-]', [
+        { field: 'Idempotency-Key', message: 'is malformed' },
+      ]);
+    }
+    const placed = await inTransaction(this.dataSource, (tx) =>
+      placeOrder(tx, { customerId, body, newOrderId: randomUUID(), now: new Date(), ...(idempotencyKey ? { idempotencyKey } : {}) }),
+    );
+    this.relay.nudge();
+    response.setHeader('Location', `/orders/${placed.orderId}`);
+    return placed;
+  }
+
+  @Get(':orderId')
+  @ApiOperation({ summary: 'An order with its status and event history' })
+  @ApiResponse({ status: 404, description: 'no such order for this customer' })
+  get(@CustomerId() customerId: string, @Param('orderId') orderId: string): Promise<OrderView> {
+    return this.dataSource.transaction((tx) => getOrder(tx, customerId, orderId));
+  }
+
+  @Post(':orderId/cancel')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel a PENDING or CONFIRMED order; compensation follows asynchronously' })
+  @ApiResponse({ status: 409, description: 'the order is already COMPLETED or CANCELLED' })
+  async cancel(@CustomerId() customerId: string, @Param('orderId') orderId: string): Promise<{ orderId: string; status: string }> {
+    await inTransaction(this.dataSource, (tx) => cancelOrder(tx, customerId, orderId, new Date()));
+    this.relay.nudge();
+    return { orderId, status: 'CANCELLED' };
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { CustomerAuthGuard } from './auth/auth.guard';
+import { ProductCatalogConsumer } from './catalog/product-catalog.consumer';
+import { ProductsController } from './catalog/products.controller';
+import { OrdersController } from './order/orders.controller';
+import { OrderSagaConsumer } from './saga/order-saga.consumer';
+
+@Module({
+  controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer],
+  providers: [CustomerAuthGuard],
+})
+export class OrdersModule {}

@@ -1,0 +1,10 @@
+// Shared jest settings: ts-jest on CommonJS output. Nest 12 is ESM-only, so jest
+// suites never load Nest: domain and package code is Nest-free, and the apps are
+// exercised end-to-end as real processes.
+module.exports = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};

@@ -1,0 +1,10 @@
+export * from './topics';
+export * from './catalog';
+export * from './envelope';
+export * from './codec';
+export * from './validation';
+export * from './orders/order.events';
+export * from './payments/payment.events';
+export * from './inventory/inventory.events';
+export * from './shipping/shipping.events';
+export { Money, Currency, Sku, Quantity, Timestamp, Id } from './shared';

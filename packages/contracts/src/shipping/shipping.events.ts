@@ -1,0 +1,23 @@
+import { Type } from '@sinclair/typebox';
+import { Id, Timestamp } from '../shared';
+
+export const ShipmentPrepared = Type.Object(
+  {
+    orderId: Id,
+    shipmentId: Id,
+    carrier: Type.String({ minLength: 1 }),
+    trackingNumber: Type.String({ minLength: 1 }),
+    preparedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+export const PickupScheduled = Type.Object(
+  { orderId: Id, shipmentId: Id, pickupAt: Timestamp, scheduledAt: Timestamp },
+  { additionalProperties: false },
+);
+
+export const ShipmentCancelled = Type.Object(
+  { orderId: Id, shipmentId: Id, cancelledAt: Timestamp },
+  { additionalProperties: false },
+);

@@ -1,0 +1,96 @@
+import { EventCatalog, encodeEvent, type AnyEvent } from '@orderflow/contracts';
+import type { EntityManager } from 'typeorm';
+import { ConcurrencyError } from './errors';
+
+export interface StreamEvent {
+  event: AnyEvent;
+  /** Publish through the outbox? False for facts a service records but does not own (e.g. the saga's observations). */
+  publish: boolean;
+}
+
+export interface LoadedStream {
+  /** 0 when the stream does not exist yet. */
+  version: number;
+  events: AnyEvent[];
+}
+
+interface EventRow {
+  stream_version: number;
+  event_id: string;
+  type: string;
+  data: unknown;
+  metadata: Record<string, string>;
+}
+
+function toEvent(row: EventRow): AnyEvent {
+  return { ...row.metadata, id: row.event_id, type: row.type, data: row.data } as unknown as AnyEvent;
+}
+
+function metadataOf(event: AnyEvent): Record<string, string> {
+  const { id: _id, type: _type, data: _data, ...metadata } = event;
+  return metadata as Record<string, string>;
+}
+
+export async function readStream(tx: EntityManager, streamId: string): Promise<LoadedStream> {
+  const rows: EventRow[] = await tx.query(
+    'SELECT stream_version, event_id, type, data, metadata FROM events WHERE stream_id = $1 ORDER BY stream_version',
+    [streamId],
+  );
+  return { version: rows.at(-1)?.stream_version ?? 0, events: rows.map(toEvent) };
+}
+
+/** The newest event of a stream, for aggregates whose every event carries their whole state. */
+export async function readLastEvent(tx: EntityManager, streamId: string): Promise<{ version: number; event?: AnyEvent }> {
+  const rows: EventRow[] = await tx.query(
+    'SELECT stream_version, event_id, type, data, metadata FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1',
+    [streamId],
+  );
+  const row = rows[0];
+  return row ? { version: row.stream_version, event: toEvent(row) } : { version: 0 };
+}
+
+/**
+ * Appends to a stream, expecting it to be at `expectedVersion` (0 = new stream).
+ * Events to publish go into the outbox in the same transaction, so they reach Kafka
+ * if and only if this transaction commits.
+ */
+export async function appendToStream(
+  tx: EntityManager,
+  streamId: string,
+  expectedVersion: number,
+  events: readonly StreamEvent[],
+): Promise<number> {
+  if (events.length === 0) return expectedVersion;
+  const rows = events.map((e, i) => [streamId, expectedVersion + i + 1, e.event.id, e.event.type, JSON.stringify(e.event.data), JSON.stringify(metadataOf(e.event))]);
+  try {
+    await tx.query(
+      `INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
+      [0, 1, 2, 3, 4, 5].map((col) => rows.map((r) => r[col])),
+    );
+  } catch (error) {
+    const e = error as { driverError?: { code?: string; constraint?: string }; code?: string; constraint?: string };
+    const constraint = e.driverError?.constraint ?? e.constraint;
+    if (constraint === 'events_stream_version_unique') throw new ConcurrencyError(streamId, expectedVersion);
+    throw error;
+  }
+  await enqueueForPublishing(tx, events.filter((e) => e.publish).map((e) => e.event));
+  return expectedVersion + events.length;
+}
+
+/** Writes events to the outbox; the relay publishes them after this transaction commits. */
+export async function enqueueForPublishing(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const wire = events.map((event) => ({ event, message: encodeEvent(event) }));
+  await tx.query(
+    `INSERT INTO outbox (event_id, topic, message_key, headers, payload)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[])`,
+    [
+      wire.map((w) => w.event.id),
+      wire.map((w) => EventCatalog[w.event.type].topic),
+      wire.map((w) => w.message.key),
+      wire.map((w) => JSON.stringify(w.message.headers)),
+      wire.map((w) => w.message.value),
+    ],
+  );
+}

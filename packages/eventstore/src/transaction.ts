@@ -1,0 +1,28 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { ConcurrencyError } from './errors';
+
+export interface RetryOptions {
+  attempts?: number;
+  baseDelayMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `work` in a transaction, retrying the whole of it when an append lost an
+ * optimistic-concurrency race; past the last attempt the conflict is thrown.
+ */
+export async function inTransaction<T>(
+  dataSource: DataSource,
+  work: (tx: EntityManager) => Promise<T>,
+  { attempts = 5, baseDelayMs = 10 }: RetryOptions = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dataSource.transaction(work);
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || attempt >= attempts) throw error;
+      await sleep(baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+    }
+  }
+}

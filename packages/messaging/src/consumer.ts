@@ -1,0 +1,201 @@
+import { decodeEvent, dlqTopicOf, type AnyEvent, type EventType } from '@orderflow/contracts';
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import type { MessagingLogger } from './kafka';
+import type { KafkaPublisher } from './publisher';
+import { isMarkedRetriable, type ErrorClassifier } from './errors';
+
+export interface DeliveryInfo {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export type ProcessOutcome = 'processed' | 'ignored' | 'dead-lettered';
+
+export interface EventConsumerOptions {
+  groupId: string;
+  /** Topic names without prefix, e.g. `orders.events`. */
+  topics: readonly string[];
+  topicPrefix?: string;
+  /** Events of other types on the same topics are acknowledged without work. */
+  handles: (type: EventType) => boolean;
+  handle: (event: AnyEvent, delivery: DeliveryInfo) => Promise<void>;
+  /** Publishes dead letters; the consumer does not commit past a poison event until it is parked. */
+  deadLetters: KafkaPublisher;
+  isRetriable?: ErrorClassifier;
+  /** Attempts for a non-retriable failure before the event goes to the dead-letter topic. */
+  maxAttempts?: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  partitionsConsumedConcurrently?: number;
+  logger?: MessagingLogger;
+  onOutcome?: (outcome: ProcessOutcome, type: string, durationMs: number) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class ConsumerStopping extends Error {
+  override readonly name = 'ConsumerStopping';
+}
+
+/**
+ * At-least-once consumption with exactly-once effect (the handler's inbox):
+ * offsets are committed only after the handler resolved, transient failures are
+ * retried with backoff while the partition waits, and an invalid or repeatedly
+ * failing event is parked in `<topic>.dlq` with the error in its headers.
+ */
+export class EventConsumer {
+  private readonly consumer: Consumer;
+  private stopping = false;
+  private readonly options: Required<Omit<EventConsumerOptions, 'logger' | 'onOutcome'>> &
+    Pick<EventConsumerOptions, 'logger' | 'onOutcome'>;
+
+  constructor(kafka: Kafka, options: EventConsumerOptions) {
+    this.options = {
+      topicPrefix: '',
+      isRetriable: isMarkedRetriable,
+      maxAttempts: 3,
+      initialBackoffMs: 100,
+      maxBackoffMs: 5_000,
+      partitionsConsumedConcurrently: 3,
+      ...options,
+    };
+    this.consumer = kafka.consumer({
+      groupId: `${this.options.topicPrefix}${options.groupId}`,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: this.options.topics.map((t) => `${this.options.topicPrefix}${t}`),
+      // A group seen for the first time starts at the beginning: events published
+      // before this service ever ran are still its to handle.
+      fromBeginning: true,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachMessage: (payload) => this.onMessage(payload),
+    });
+  }
+
+  /** Leaves the group after the messages in flight finished and their offsets were committed. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.disconnect();
+  }
+
+  private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const started = Date.now();
+    const delivery: DeliveryInfo = { topic, partition, offset: message.offset };
+    const headers = Object.fromEntries(
+      Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v[0]?.toString() : v?.toString()]),
+    );
+    const incoming = { key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers };
+
+    let event: AnyEvent;
+    try {
+      event = decodeEvent(incoming);
+    } catch (error) {
+      await this.deadLetter(topic, incoming, error, delivery, heartbeat);
+      await this.commit(delivery);
+      this.options.onOutcome?.('dead-lettered', headers['ce_type'] ?? 'unknown', Date.now() - started);
+      return;
+    }
+
+    if (!this.options.handles(event.type)) {
+      await this.commit(delivery);
+      this.options.onOutcome?.('ignored', event.type, Date.now() - started);
+      return;
+    }
+
+    const outcome = await this.handleWithRetries(event, delivery, heartbeat);
+    if (outcome.failed) await this.deadLetter(topic, incoming, outcome.error, delivery, heartbeat, outcome.attempts);
+    await this.commit(delivery);
+    this.options.onOutcome?.(outcome.failed ? 'dead-lettered' : 'processed', event.type, Date.now() - started);
+  }
+
+  private async handleWithRetries(
+    event: AnyEvent,
+    delivery: DeliveryInfo,
+    heartbeat: () => Promise<void>,
+  ): Promise<{ failed: false } | { failed: true; error: unknown; attempts: number }> {
+    let poisonAttempts = 0;
+    for (let attempt = 1; ; attempt++) {
+      this.throwIfStopping();
+      try {
+        await this.options.handle(event, delivery);
+        return { failed: false };
+      } catch (error) {
+        const retriable = this.options.isRetriable(error);
+        if (!retriable && ++poisonAttempts >= this.options.maxAttempts) return { failed: true, error, attempts: attempt };
+        const delay = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** Math.min(attempt - 1, 10));
+        this.options.logger?.warn(
+          `${event.type} ${event.id} from ${delivery.topic}[${delivery.partition}]@${delivery.offset} failed (attempt ${attempt}, ${retriable ? 'retriable' : 'not retriable'}): ${(error as Error).message}; retrying in ${delay} ms`,
+        );
+        await this.pause(delay, heartbeat);
+      }
+    }
+  }
+
+  private async deadLetter(
+    topic: string,
+    incoming: { key: string | null; value: string | null; headers: Record<string, string | undefined> },
+    error: unknown,
+    delivery: DeliveryInfo,
+    heartbeat: () => Promise<void>,
+    attempts = 0,
+  ): Promise<void> {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(incoming.headers)) if (v !== undefined) headers[k] = v;
+    Object.assign(headers, {
+      'dlq-error': (error as Error)?.message ?? String(error),
+      'dlq-error-name': (error as Error)?.name ?? 'Error',
+      'dlq-original-topic': topic,
+      'dlq-original-partition': String(delivery.partition),
+      'dlq-original-offset': delivery.offset,
+      'dlq-consumer-group': this.options.groupId,
+      'dlq-attempts': String(attempts),
+      'dlq-at': new Date().toISOString(),
+    });
+    const unprefixed = topic.startsWith(this.options.topicPrefix) ? topic.slice(this.options.topicPrefix.length) : topic;
+    this.options.logger?.error(`parking message ${topic}[${delivery.partition}]@${delivery.offset} in ${dlqTopicOf(unprefixed)}: ${headers['dlq-error']}`);
+    // The dead letter must be safely stored before the offset moves past it.
+    for (let attempt = 1; ; attempt++) {
+      this.throwIfStopping();
+      try {
+        await this.options.deadLetters.send([
+          { topic: dlqTopicOf(unprefixed), key: incoming.key ?? '', value: incoming.value ?? '', headers },
+        ]);
+        return;
+      } catch (sendError) {
+        this.options.logger?.warn(`dead-letter publish failed (${(sendError as Error).message}); retrying`);
+        await this.pause(Math.min(this.options.maxBackoffMs, 200 * 2 ** Math.min(attempt, 5)), heartbeat);
+      }
+    }
+  }
+
+  private async commit({ topic, partition, offset }: DeliveryInfo): Promise<void> {
+    await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+  }
+
+  private async pause(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      this.throwIfStopping();
+      await sleep(Math.min(1_000, until - Date.now()));
+      await heartbeat().catch(() => undefined);
+    }
+  }
+
+  private throwIfStopping(): void {
+    // Leaving without committing: the event is redelivered to whoever takes over the partition.
+    if (this.stopping) throw new ConsumerStopping('consumer is stopping');
+  }
+}

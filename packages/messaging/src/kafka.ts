@@ -1,0 +1,44 @@
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+
+export interface KafkaConnectionOptions {
+  brokers: string[];
+  clientId: string;
+  logger?: MessagingLogger;
+}
+
+export interface MessagingLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const silentLogger: MessagingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** kafkajs logs to stdout as JSON by default; route its warnings and errors to ours instead. */
+export function createKafka({ brokers, clientId, logger = silentLogger }: KafkaConnectionOptions): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        // Retries are bounded so the outbox relay can back off and report; a batch
+        // sent twice after a failure is absorbed by the consumers' inboxes.
+        if (log.message.startsWith('Limiting retries for the idempotent producer')) return;
+        const line = `kafka: ${log.message}${log['error'] ? ` (${String(log['error'])})` : ''}`;
+        if (level <= logLevel.ERROR) logger.error(line);
+        else logger.warn(line);
+      },
+  });
+}
+
+export function parseBrokers(value: string): string[] {
+  return value
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+}

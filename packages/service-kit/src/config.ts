@@ -1,0 +1,65 @@
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { compileValidator } from '@orderflow/contracts';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The variables every service reads; each app adds its own in its `config.ts`. */
+export function commonConfig(service: string, defaultPort: number) {
+  return {
+    PORT: Type.Integer({ minimum: 1, maximum: 65535, default: defaultPort, description: 'HTTP port' }),
+    DATABASE_URL: Type.String({
+      pattern: '^postgres(ql)?://',
+      default: 'postgres://postgres@127.0.0.1:5432',
+      description: 'PostgreSQL server URL, without the database name',
+    }),
+    DATABASE_NAME: Type.String({
+      pattern: '^[a-z_][a-z0-9_]{0,62}$',
+      default: `orderflow_${service}`,
+      description: 'this service’s own database; created if missing',
+    }),
+    DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+    KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092', description: 'comma-separated host:port list' }),
+    KAFKA_TOPIC_PREFIX: Type.String({
+      pattern: '^[A-Za-z0-9._-]*$',
+      default: '',
+      description: 'prefix for every topic and consumer group, to run isolated environments on one cluster',
+    }),
+    KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, default: 1, description: 'for topics this service creates' }),
+    LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('log'), Type.Literal('debug')], {
+      default: 'log',
+    }),
+  };
+}
+
+function convert(schemaType: unknown, raw: string): unknown {
+  if (schemaType === 'integer' || schemaType === 'number') return raw.trim() === '' ? raw : Number(raw);
+  if (schemaType === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  return raw;
+}
+
+/**
+ * Reads and validates the environment against a schema at boot. Every problem is
+ * reported at once, naming the variable, and the process must not start.
+ */
+export function loadConfig<P extends TProperties>(schema: TObject<P>, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
+  const values: Record<string, unknown> = {};
+  for (const [name, property] of Object.entries(schema.properties)) {
+    const raw = env[name];
+    values[name] = raw === undefined || raw === '' ? Value.Clone(property.default) : convert(property.type, raw);
+    if (values[name] === undefined) delete values[name];
+  }
+  const result = compileValidator(schema)(values);
+  if (!result.ok) {
+    const problems = result.issues.map((i) => `  ${i.field}: ${i.message}${env[i.field] !== undefined ? ` (got "${env[i.field]}")` : ''}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  return result.value;
+}
+
+/** Every variable a schema declares, for docs and for checking deployment files against it. */
+export function configVariables(schema: TObject): { name: string; default?: unknown; description?: string }[] {
+  return Object.entries(schema.properties).map(([name, p]) => ({ name, default: p.default, description: p.description }));
+}

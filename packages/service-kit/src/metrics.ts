@@ -1,0 +1,41 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one service process, served at GET /metrics. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly eventsHandled: Counter<'type' | 'outcome'>;
+  readonly handlingSeconds: Histogram<'type'>;
+  readonly eventsPublished: Counter;
+  readonly outboxPending: Gauge;
+
+  constructor(service: string, pendingOutbox: () => Promise<number>) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+    this.eventsHandled = new Counter({
+      name: 'orderflow_events_consumed_total',
+      help: 'Events consumed, by type and outcome (processed, ignored, dead-lettered)',
+      labelNames: ['type', 'outcome'],
+      registers: [this.registry],
+    });
+    this.handlingSeconds = new Histogram({
+      name: 'orderflow_event_handling_seconds',
+      help: 'Time from receiving an event to committing its offset',
+      labelNames: ['type'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    this.eventsPublished = new Counter({
+      name: 'orderflow_events_published_total',
+      help: 'Events the outbox relay published to Kafka',
+      registers: [this.registry],
+    });
+    this.outboxPending = new Gauge({
+      name: 'orderflow_outbox_pending',
+      help: 'Committed events not yet published',
+      registers: [this.registry],
+      async collect() {
+        this.set(await pendingOutbox().catch(() => -1));
+      },
+    });
+  }
+}

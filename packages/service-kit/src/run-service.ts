@@ -1,0 +1,160 @@
+import 'reflect-metadata';
+import { Logger, Module, type DynamicModule, type INestApplication, type LogLevel, type Type as NestType } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { TObject, Static } from '@sinclair/typebox';
+import { EventStoreSchema1763700000000, OutboxRelay, openDatabase } from '@orderflow/eventstore';
+import { KafkaPublisher, createKafka, ensureTopics, orderflowTopics, parseBrokers } from '@orderflow/messaging';
+import type { DataSource } from 'typeorm';
+import { BrokerProbe } from './broker-probe';
+import { ConfigError, loadConfig, type commonConfig } from './config';
+import { KafkaEventTransport } from './event-transport';
+import { HttpErrorsFilter } from './http-errors.filter';
+import { Metrics } from './metrics';
+import { ServiceKitModule, type Infrastructure } from './service-kit.module';
+
+type CommonEnv = { [K in keyof ReturnType<typeof commonConfig>]: Static<ReturnType<typeof commonConfig>[K]> };
+
+export interface ServiceDefinition<S extends TObject> {
+  /** Short name: `orders`, `payment`, … Used for the database, the consumer group and logs. */
+  name: string;
+  configSchema: S;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: Function[];
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities?: Function[];
+  /** The topics this service consumes; its `@EventPattern` handlers pick the event types. */
+  consumes: readonly string[];
+  feature: NestType | DynamicModule;
+  /** Extra HTTP set-up such as OpenAPI. */
+  configureHttp?: (app: INestApplication) => void;
+}
+
+const LEVELS: Record<string, LogLevel[]> = {
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  log: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+/**
+ * Boots one service: validated config, database and migrations, topics, outbox
+ * relay, the event consumer and the HTTP server; and shuts it down in the order
+ * that loses nothing on SIGTERM.
+ */
+export async function runService<S extends TObject>(definition: ServiceDefinition<S>): Promise<void> {
+  const log = new Logger(definition.name);
+  let config: Static<S> & CommonEnv;
+  try {
+    config = loadConfig(definition.configSchema) as Static<S> & CommonEnv;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${definition.name}: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  Logger.overrideLogger(LEVELS[config.LOG_LEVEL] ?? LEVELS['log']!);
+
+  const dataSource = await openDatabase({
+    url: config.DATABASE_URL,
+    database: config.DATABASE_NAME,
+    migrations: [EventStoreSchema1763700000000, ...definition.migrations],
+    entities: definition.entities ?? [],
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+  const kafka = createKafka({
+    brokers: parseBrokers(config.KAFKA_BROKERS),
+    clientId: `orderflow-${definition.name}`,
+    logger: new Logger('kafka'),
+  });
+  const created = await ensureTopics(kafka, orderflowTopics(config.KAFKA_TOPIC_PREFIX), config.KAFKA_REPLICATION_FACTOR);
+  if (created.length) log.log(`created topics ${created.join(', ')}`);
+
+  const publisher = new KafkaPublisher(kafka, config.KAFKA_TOPIC_PREFIX);
+  const metrics = new Metrics(definition.name, () => relay.pending());
+  const relay: OutboxRelay = new OutboxRelay(dataSource, {
+    publish: (messages) => publisher.send(messages),
+    logger: new Logger('outbox'),
+    onPublished: (n) => metrics.eventsPublished.inc(n),
+  });
+  const infra: Infrastructure = {
+    service: definition.name,
+    config,
+    dataSource,
+    relay,
+    publisher,
+    broker: new BrokerProbe(kafka),
+    metrics,
+  };
+
+  @Module({ imports: [ServiceKitModule.forRoot(infra), definition.feature] })
+  class ServiceModule {}
+
+  const app = await NestFactory.create(ServiceModule, { bufferLogs: false });
+  app.useGlobalFilters(new HttpErrorsFilter());
+  definition.configureHttp?.(app);
+  if (definition.consumes.length > 0) {
+    app.connectMicroservice({
+      strategy: new KafkaEventTransport({
+        kafka,
+        dataSource,
+        deadLetters: publisher,
+        relay,
+        metrics,
+        groupId: definition.name,
+        topics: definition.consumes,
+        topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      }),
+    });
+    await app.startAllMicroservices();
+  }
+  relay.start();
+  await app.listen(config.PORT, '0.0.0.0');
+  log.log(`listening on :${config.PORT} (database ${config.DATABASE_NAME}, brokers ${config.KAFKA_BROKERS})`);
+  installShutdown(definition.name, app, relay, publisher, dataSource);
+}
+
+function installShutdown(
+  name: string,
+  app: INestApplication,
+  relay: OutboxRelay,
+  publisher: KafkaPublisher,
+  dataSource: DataSource,
+): void {
+  const log = new Logger(name);
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    const graceMs = Number(process.env['SHUTDOWN_GRACE_MS'] ?? 25_000);
+    setTimeout(() => {
+      log.error(`shutdown took longer than ${graceMs} ms; exiting`);
+      process.exit(1);
+    }, graceMs).unref();
+    log.log(`${signal}: stopping (HTTP, consumer, outbox relay)`);
+    try {
+      // Closing the app stops HTTP and the consumer: in-flight events finish and
+      // their offsets are committed before the consumer leaves its group.
+      await app.close();
+      await relay.stop();
+      await relay.drain().catch((error: Error) => log.warn(`events left in the outbox for next start: ${error.message}`));
+      await publisher.disconnect();
+      await dataSource.destroy();
+      log.log('stopped cleanly');
+      process.exit(0);
+    } catch (error) {
+      log.error(`unclean shutdown: ${(error as Error).message}`);
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** Entry point helper: boot failures print one clear line and exit non-zero. */
+export function main<S extends TObject>(definition: ServiceDefinition<S>): void {
+  runService(definition).catch((error: Error) => {
+    process.stderr.write(`${definition.name}: failed to start: ${error.stack ?? error.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,43 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { OutboxRelay } from '@orderflow/eventstore';
+import { KafkaPublisher } from '@orderflow/messaging';
+import { BrokerProbe } from './broker-probe';
+import { HealthController } from './health.controller';
+import { Metrics } from './metrics';
+import { MetricsController } from './metrics.controller';
+
+/** Injection token of the validated configuration object. */
+export const CONFIG = Symbol('CONFIG');
+
+export interface Infrastructure<C = unknown> {
+  service: string;
+  config: C;
+  dataSource: DataSource;
+  relay: OutboxRelay;
+  publisher: KafkaPublisher;
+  broker: BrokerProbe;
+  metrics: Metrics;
+}
+
+/** Health and metrics endpoints, plus the process-wide infrastructure as injectable providers. */
+@Global()
+@Module({})
+export class ServiceKitModule {
+  static forRoot(infra: Infrastructure): DynamicModule {
+    const providers = [
+      { provide: CONFIG, useValue: infra.config },
+      { provide: DataSource, useValue: infra.dataSource },
+      { provide: OutboxRelay, useValue: infra.relay },
+      { provide: KafkaPublisher, useValue: infra.publisher },
+      { provide: BrokerProbe, useValue: infra.broker },
+      { provide: Metrics, useValue: infra.metrics },
+    ];
+    return {
+      module: ServiceKitModule,
+      controllers: [HealthController, MetricsController],
+      providers,
+      exports: providers.map((p) => p.provide),
+    };
+  }
+}
