@@ -63,8 +63,12 @@ export class EventConsumer {
     this.consumer = kafka.consumer({
       groupId: `${this.options.topicPrefix}${options.groupId}`,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
+      // A member that vanished (crash, broker restart) is evicted after the session
+      // timeout; a rebalance waits at most the rebalance timeout for the others.
+      sessionTimeout: 15_000,
+      rebalanceTimeout: 20_000,
       heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 500,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
   }
