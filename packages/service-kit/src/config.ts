@@ -28,6 +28,11 @@ export function commonConfig(service: string, defaultPort: number) {
       description: 'prefix for every topic and consumer group, to run isolated environments on one cluster',
     }),
     KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, default: 1, description: 'for topics this service creates' }),
+    SHUTDOWN_GRACE_MS: Type.Integer({
+      minimum: 1_000,
+      default: 25_000,
+      description: 'on SIGTERM, exit non-zero if a clean stop takes longer (keep below the orchestrator grace period)',
+    }),
     LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('log'), Type.Literal('debug')], {
       default: 'log',
     }),

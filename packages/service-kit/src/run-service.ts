@@ -6,7 +6,7 @@ import { EventStoreSchema1763700000000, OutboxRelay, openDatabase } from '@order
 import { KafkaPublisher, createKafka, ensureTopics, orderflowTopics, parseBrokers } from '@orderflow/messaging';
 import type { DataSource } from 'typeorm';
 import { BrokerProbe } from './broker-probe';
-import { ConfigError, loadConfig, type commonConfig } from './config';
+import { ConfigError, configVariables, loadConfig, type commonConfig } from './config';
 import { KafkaEventTransport } from './event-transport';
 import { HttpErrorsFilter } from './http-errors.filter';
 import { Metrics } from './metrics';
@@ -111,11 +111,12 @@ export async function runService<S extends TObject>(definition: ServiceDefinitio
   relay.start();
   await app.listen(config.PORT, '0.0.0.0');
   log.log(`listening on :${config.PORT} (database ${config.DATABASE_NAME}, brokers ${config.KAFKA_BROKERS})`);
-  installShutdown(definition.name, app, relay, publisher, dataSource);
+  installShutdown(definition.name, config.SHUTDOWN_GRACE_MS, app, relay, publisher, dataSource);
 }
 
 function installShutdown(
   name: string,
+  graceMs: number,
   app: INestApplication,
   relay: OutboxRelay,
   publisher: KafkaPublisher,
@@ -126,7 +127,6 @@ function installShutdown(
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    const graceMs = Number(process.env['SHUTDOWN_GRACE_MS'] ?? 25_000);
     setTimeout(() => {
       log.error(`shutdown took longer than ${graceMs} ms; exiting`);
       process.exit(1);
@@ -153,6 +153,12 @@ function installShutdown(
 
 /** Entry point helper: boot failures print one clear line and exit non-zero. */
 export function main<S extends TObject>(definition: ServiceDefinition<S>): void {
+  // `--print-config`: the environment variables this service reads, as JSON, for
+  // docs and for tests that hold deployment files to the schema.
+  if (process.argv.includes('--print-config')) {
+    process.stdout.write(`${JSON.stringify(configVariables(definition.configSchema), null, 2)}\n`);
+    return;
+  }
   runService(definition).catch((error: Error) => {
     process.stderr.write(`${definition.name}: failed to start: ${error.stack ?? error.message}\n`);
     process.exit(1);
