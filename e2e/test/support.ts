@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  Cluster,
+  REPO_ROOT,
+  StorefrontClient,
+  checkInvariants,
+  ensurePostgres,
+  kafka,
+  managesKafka,
+  sampleAddress,
+  signDevToken,
+  waitForQuiet,
+  type PlaceOrderRequest,
+} from '@orderflow/testkit';
+
+export const order = (items: PlaceOrderRequest['items'], token = 'tok_visa'): PlaceOrderRequest => ({
+  items,
+  payment: { token },
+  shippingAddress: sampleAddress,
+});
+
+export interface TestSystem {
+  cluster: Cluster;
+  customer: (id?: string) => StorefrontClient;
+  anonymous: StorefrontClient;
+  /** Waits for quiet and asserts every ARCHITECTURE.md invariant. */
+  assertInvariants: () => Promise<void>;
+  teardown: () => Promise<void>;
+}
+
+/**
+ * A cluster of its own for one test file: random topic prefix, databases and
+ * ports, so files never see each other's events; everything is removed after.
+ */
+export async function startSystem(basePort: number, extraEnv?: ConstructorParameters<typeof Cluster>[0]['extraEnv']): Promise<TestSystem> {
+  await ensurePostgres();
+  if (managesKafka()) await kafka('start');
+  const id = randomBytes(3).toString('hex');
+  const secret = randomBytes(32).toString('hex');
+  const cluster = new Cluster({
+    topicPrefix: `e2e-${id}.`,
+    databaseSuffix: `_e2e_${id}`,
+    basePort,
+    jwtSecret: secret,
+    logDir: join(REPO_ROOT, '.cache/e2e-logs', id),
+    ...(extraEnv ? { extraEnv } : {}),
+  });
+  await cluster.start();
+  await cluster.seed();
+  const customer = (customerId = 'customer-1') => new StorefrontClient(cluster.url('orders'), signDevToken(customerId, secret));
+  // The storefront's catalog is a projection of inventory's events: wait for it.
+  const deadline = Date.now() + 60_000;
+  while ((await customer().products()).body.length < 6) {
+    if (Date.now() > deadline) throw new Error('catalog never reached the storefront');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    cluster,
+    customer,
+    anonymous: new StorefrontClient(cluster.url('orders'), undefined),
+    assertInvariants: async () => {
+      await waitForQuiet(cluster, 90_000);
+      expect(await checkInvariants(cluster)).toEqual([]);
+    },
+    teardown: async () => {
+      await cluster.stop();
+      await cluster.dropDatabases();
+    },
+  };
+}
