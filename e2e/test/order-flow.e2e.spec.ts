@@ -171,6 +171,10 @@ describe('the order flow across four services', () => {
     const negative = await grace.placeOrder(order([{ sku: 'DESK-LAMP', quantity: -3 }]));
     expect(negative.status).toBe(400);
 
+    const repeated = await grace.placeOrder(order([{ sku: 'DESK-LAMP', quantity: 1 }, { sku: 'DESK-LAMP', quantity: 2 }]));
+    expect(repeated.status).toBe(400);
+    expect(repeated.body).toMatchObject({ details: [{ field: 'items[1].sku' }] });
+
     const unknownSku = await grace.placeOrder(order([{ sku: 'NO-SUCH-THING', quantity: 1 }]));
     expect(unknownSku.status).toBe(400);
     expect(unknownSku.body).toMatchObject({ details: [{ field: 'items[0].sku' }] });

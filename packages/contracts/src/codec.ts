@@ -58,7 +58,8 @@ export function decodeEvent(message: IncomingMessage): AnyEvent {
   const type = h['ce_type']!;
   if (!isEventType(type)) throw new InvalidEventError(`unknown event type "${type}"`);
   if (h['ce_specversion'] !== '1.0') throw new InvalidEventError(`unsupported specversion "${h['ce_specversion']}"`);
-  if (message.key !== null && message.key !== h['ce_subject']) {
+  if (message.key === null) throw new InvalidEventError('message has no key');
+  if (message.key !== h['ce_subject']) {
     throw new InvalidEventError(`message key "${message.key}" does not match subject "${h['ce_subject']}"`);
   }
   if (message.value === null) throw new InvalidEventError('message has no value');
@@ -69,6 +70,11 @@ export function decodeEvent(message: IncomingMessage): AnyEvent {
     throw new InvalidEventError(`value is not JSON (${(error as Error).message})`);
   }
   validateEventData(type, data);
+  const key = (data as Record<string, unknown>)[EventCatalog[type].keyField];
+  if (key !== h['ce_subject']) {
+    throw new InvalidEventError(`subject "${h['ce_subject']}" does not match data.${EventCatalog[type].keyField} "${String(key)}"`);
+  }
+  if (Number.isNaN(Date.parse(h['ce_time']!))) throw new InvalidEventError(`ce_time "${h['ce_time']}" is not a timestamp`);
   const event = {
     ...Object.fromEntries(ATTRIBUTES.map((a) => [a, h[`ce_${a}`]])),
     datacontenttype: 'application/json',

@@ -25,11 +25,11 @@ export function toFieldPath(pointer: string): string {
     .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
 }
 
-function describe(error: { message: string; schema: TSchema; value: unknown }, field: string): string {
+function describe(error: { message: string; schema: TSchema; value: unknown }): string {
   const additional = error.schema.additionalProperties === false && error.message.includes('Unexpected property');
   if (additional) return 'is not an allowed field';
   if (error.value === undefined) return 'is required';
-  return error.message.charAt(0).toLowerCase() + error.message.slice(1) + (field ? '' : '');
+  return error.message.charAt(0).toLowerCase() + error.message.slice(1);
 }
 
 /** Compiles a JSON Schema once; the returned function reports every offending field by path. */
@@ -43,7 +43,7 @@ export function compileValidator<T extends TSchema>(schema: T): Validator<T> {
       const field = toFieldPath(error.path);
       if (seen.has(field)) continue; // a union reports each branch; the first message is the useful one
       seen.add(field);
-      issues.push({ field, message: describe(error, field) });
+      issues.push({ field, message: describe(error) });
     }
     return { ok: false, issues };
   };

@@ -26,6 +26,20 @@ function rejection(token: string): unknown {
 }
 
 describe('HS256 tokens', () => {
+  it('accepts only the canonical spelling of a signature', () => {
+    const token = signToken({ sub: 'customer-1' }, SECRET);
+    expect(rejection(`${token}!!`)).toMatchObject({ name: 'InvalidTokenError' });
+    expect(rejection(`${token}=`)).toMatchObject({ name: 'InvalidTokenError' });
+  });
+
+  it('rejects a correctly signed token whose claims are not an object', () => {
+    expect(rejection(handMade({ alg: 'HS256', typ: 'JWT' }, null))).toMatchObject({ name: 'InvalidTokenError' });
+  });
+
+  it('rejects a correctly signed token whose exp is not a number', () => {
+    expect(rejection(handMade({ alg: 'HS256', typ: 'JWT' }, { sub: 'c', exp: 'never' }))).toMatchObject({ name: 'InvalidTokenError' });
+  });
+
   it('verifies a token it signed and returns its claims', () => {
     const claims = { sub: 'customer-1', iat: NOW, exp: NOW + 3_600 };
     expect(verifyToken(signToken(claims, SECRET), SECRET, NOW)).toEqual(claims);

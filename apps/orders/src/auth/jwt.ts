@@ -33,9 +33,13 @@ export function verifyToken(token: string, secret: string, nowSeconds = Math.flo
     throw new InvalidTokenError('malformed token');
   }
   if (alg !== 'HS256') throw new InvalidTokenError('unsupported token algorithm');
-  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
-  const given = Buffer.from(signature, 'base64url');
+  // Compare the canonical encodings: base64url decoding is lenient, and a token
+  // must have exactly one valid spelling.
+  const expected = Buffer.from(createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url'));
+  const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidTokenError('bad token signature');
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new InvalidTokenError('malformed token claims');
+  if (claims.exp !== undefined && typeof claims.exp !== 'number') throw new InvalidTokenError('token exp must be a number');
   if (typeof claims.exp === 'number' && claims.exp <= nowSeconds) throw new InvalidTokenError('token expired');
   if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new InvalidTokenError('token has no subject');
   return claims as TokenClaims;

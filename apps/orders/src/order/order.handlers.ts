@@ -47,7 +47,16 @@ export async function placeOrder(tx: EntityManager, input: PlaceOrderInput): Pro
     if (previous) return replay(tx, previous, requestHash);
   }
 
-  const skus = [...new Set(body.items.map((i) => i.sku))];
+  // One line per SKU: inventory reserves per SKU, and a merged quantity could exceed what one line may hold.
+  const firstLine = new Map<string, number>();
+  const duplicates = body.items.flatMap((item, i) => {
+    const first = firstLine.get(item.sku);
+    if (first === undefined) firstLine.set(item.sku, i);
+    return first === undefined ? [] : [{ field: `items[${i}].sku`, message: `repeats items[${first}].sku "${item.sku}": use one line per sku` }];
+  });
+  if (duplicates.length) throw new DomainError('VALIDATION', duplicates.map((d) => `${d.field} ${d.message}`).join('; '), duplicates);
+
+  const skus = [...firstLine.keys()];
   const products = new Map(
     (await tx.getRepository(Product).findBy({ sku: In(skus) })).map((p) => [p.sku, p] as const),
   );

@@ -1,0 +1,341 @@
+import { randomUUID } from 'node:crypto';
+import { encodeEvent, type AnyEvent } from '@orderflow/contracts';
+import type { DataSource } from 'typeorm';
+import { OutboxRelay, appendToStream, type OutboxMessage, type OutboxRelayOptions } from '../src';
+import {
+  beginTransaction,
+  countRows,
+  createTestDatabase,
+  deferred,
+  orderConfirmed,
+  orderPlaced,
+  waitFor,
+  type OpenTransaction,
+  type TestDatabase,
+} from './support';
+
+let db: TestDatabase;
+const open: OpenTransaction[] = [];
+const relays: OutboxRelay[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+
+beforeEach(async () => {
+  // Every test starts from an empty outbox, whatever the previous one left behind.
+  await db.dataSource.query('DELETE FROM outbox');
+});
+
+afterEach(async () => {
+  await Promise.all(relays.splice(0).map((r) => r.stop()));
+  await Promise.all(open.splice(0).map((t) => t.release()));
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+function relay(options: OutboxRelayOptions, dataSource: DataSource = db.dataSource): OutboxRelay {
+  const r = new OutboxRelay(dataSource, options);
+  relays.push(r);
+  return r;
+}
+
+/** A publish function that records what it was given, batch by batch. */
+function capture() {
+  const batches: OutboxMessage[][] = [];
+  return {
+    batches,
+    publish: async (messages: OutboxMessage[]) => {
+      batches.push(messages);
+    },
+    eventIds: () => batches.flat().map((m) => m.eventId),
+  };
+}
+
+async function appendCommitted(event: AnyEvent, streamId = `order-${event.subject}`, expectedVersion = 0): Promise<void> {
+  await db.dataSource.transaction((tx) => appendToStream(tx, streamId, expectedVersion, [{ event, publish: true }]));
+}
+
+async function appendMany(count: number): Promise<AnyEvent[]> {
+  const events = Array.from({ length: count }, () => orderPlaced());
+  // One transaction per event, so outbox ids follow this order.
+  for (const event of events) await appendCommitted(event);
+  return events;
+}
+
+describe('OutboxRelay.drain', () => {
+  it('publishes committed rows as their wire messages, then deletes them', async () => {
+    const placed = orderPlaced();
+    await appendCommitted(placed);
+    const sink = capture();
+    const published: number[] = [];
+
+    const sent = await relay({ publish: sink.publish, onPublished: (n) => published.push(n) }).drain();
+
+    expect(sent).toBe(1);
+    const wire = encodeEvent(placed);
+    expect(sink.batches).toEqual([
+      [{ id: expect.any(String), eventId: placed.id, topic: 'orders.events', key: wire.key, headers: wire.headers, value: wire.value }],
+    ]);
+    expect(published).toEqual([1]);
+    expect(await countRows(db.dataSource, 'outbox')).toBe(0);
+    await expect(relay({ publish: sink.publish }).drain()).resolves.toBe(0);
+  });
+
+  it('publishes in id order across batches and returns the total', async () => {
+    const events = await appendMany(5);
+    const sink = capture();
+
+    await expect(relay({ publish: sink.publish, batchSize: 2 }).drain()).resolves.toBe(5);
+
+    expect(sink.batches.map((b) => b.length)).toEqual([2, 2, 1]);
+    expect(sink.eventIds()).toEqual(events.map((e) => e.id));
+    const ids = sink.batches.flat().map((m) => BigInt(m.id));
+    expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect(await countRows(db.dataSource, 'outbox')).toBe(0);
+  });
+
+  it('does not publish an event whose transaction rolled back', async () => {
+    const t = await beginTransaction(db.dataSource);
+    open.push(t);
+    const doomed = orderPlaced();
+    await appendToStream(t.tx, `order-${doomed.subject}`, 0, [{ event: doomed, publish: true }]);
+    await t.rollback();
+    const kept = orderPlaced();
+    await appendCommitted(kept);
+    const sink = capture();
+
+    await relay({ publish: sink.publish }).drain();
+
+    expect(sink.eventIds()).toEqual([kept.id]);
+  });
+
+  // The transactional outbox's central promise: an id allocated by a transaction
+  // that commits late must not be skipped by a relay that already went past it.
+  it('publishes a row committed late with a lower id on the next pass, skipping nothing', async () => {
+    const s1 = orderPlaced();
+    const s2 = orderPlaced();
+    const a = await beginTransaction(db.dataSource);
+    open.push(a);
+    await appendToStream(a.tx, `order-${s1.subject}`, 0, [{ event: s1, publish: true }]); // lower outbox id, still open
+    await appendCommitted(s2); // higher id, committed
+    const sink = capture();
+    const r = relay({ publish: sink.publish });
+
+    await expect(r.drain()).resolves.toBe(1);
+    expect(sink.eventIds()).toEqual([s2.id]);
+
+    await a.commit();
+    await expect(r.drain()).resolves.toBe(1);
+    expect(sink.eventIds()).toEqual([s2.id, s1.id]);
+    expect(await countRows(db.dataSource, 'outbox')).toBe(0);
+
+    const ids = sink.batches.flat().map((m) => BigInt(m.id));
+    expect(ids[1]! < ids[0]!).toBe(true); // really the lower id, published second
+  });
+
+  it('keeps the rows when publishing fails and publishes them in id order once it works', async () => {
+    const events = await appendMany(4);
+    let brokerUp = false;
+    const sink = capture();
+    const r = relay({
+      batchSize: 3,
+      publish: async (messages) => {
+        if (!brokerUp) throw new Error('broker unreachable');
+        await sink.publish(messages);
+      },
+    });
+
+    await expect(r.drain()).rejects.toThrow('broker unreachable');
+    await expect(r.drain()).rejects.toThrow('broker unreachable');
+    expect(await r.pending()).toBe(4);
+
+    brokerUp = true;
+    await expect(r.drain()).resolves.toBe(4);
+    expect(sink.eventIds()).toEqual(events.map((e) => e.id));
+    expect(await r.pending()).toBe(0);
+  });
+
+  it('leaves a batch in the outbox when publishing fails half-way through the drain', async () => {
+    const events = await appendMany(4);
+    const sink = capture();
+    let calls = 0;
+    const r = relay({
+      batchSize: 2,
+      publish: async (messages) => {
+        if (++calls === 2) throw new Error('broker went away');
+        await sink.publish(messages);
+      },
+    });
+
+    await expect(r.drain()).rejects.toThrow('broker went away');
+    expect(sink.eventIds()).toEqual(events.slice(0, 2).map((e) => e.id));
+    expect(await r.pending()).toBe(2);
+
+    await expect(r.drain()).resolves.toBe(2);
+    expect(sink.eventIds()).toEqual(events.map((e) => e.id));
+  });
+});
+
+describe('two relays on one database', () => {
+  /** A slow publish that notices if another relay publishes at the same time. */
+  function exclusiveProbe(delayMs: number) {
+    let active = 0;
+    let overlaps = 0;
+    const published: string[] = [];
+    const publish = async (messages: OutboxMessage[]) => {
+      active++;
+      if (active > 1) overlaps++;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      published.push(...messages.map((m) => m.eventId));
+      active--;
+    };
+    return { publish, published, overlaps: () => overlaps };
+  }
+
+  it('never publish at the same time, so no event goes out twice or out of order', async () => {
+    const events = await appendMany(6);
+    const other = await db.connectAgain();
+    const probe = exclusiveProbe(150);
+    const first = relay({ publish: probe.publish, batchSize: 2 });
+    const second = relay({ publish: probe.publish, batchSize: 2 }, other);
+
+    const [a, b] = await Promise.all([first.drain(), second.drain()]);
+
+    expect(probe.overlaps()).toBe(0);
+    expect(a + b).toBe(6);
+    expect(probe.published).toEqual(events.map((e) => e.id));
+    expect(await countRows(db.dataSource, 'outbox')).toBe(0);
+  });
+
+  it('take turns while polling continuously, publishing everything exactly once in id order', async () => {
+    const other = await db.connectAgain();
+    const probe = exclusiveProbe(30);
+    const first = relay({ publish: probe.publish, batchSize: 3, pollIntervalMs: 5 });
+    const second = relay({ publish: probe.publish, batchSize: 3, pollIntervalMs: 5 }, other);
+    first.start();
+    second.start();
+
+    const events = await appendMany(15);
+    await waitFor(() => probe.published.length >= events.length, { what: 'all events published' });
+    await Promise.all([first.stop(), second.stop()]);
+
+    expect(probe.overlaps()).toBe(0);
+    expect(probe.published).toEqual(events.map((e) => e.id));
+    expect(await countRows(db.dataSource, 'outbox')).toBe(0);
+  });
+});
+
+describe('OutboxRelay.start', () => {
+  it('polls, backs off while publishing fails, and recovers with every row in id order', async () => {
+    let brokerUp = false;
+    let failures = 0;
+    const sink = capture();
+    const warnings: string[] = [];
+    const logs: string[] = [];
+    const r = relay({
+      pollIntervalMs: 10,
+      publish: async (messages) => {
+        if (!brokerUp) {
+          failures++;
+          throw new Error('connect ECONNREFUSED 127.0.0.1:9092');
+        }
+        await sink.publish(messages);
+      },
+      logger: { log: (m) => logs.push(m), warn: (m) => warnings.push(m) },
+    });
+    const events = await appendMany(3);
+    r.start();
+
+    await waitFor(() => failures >= 2, { what: 'two failed passes' });
+    expect(await r.pending()).toBe(3);
+    expect(warnings[0]).toContain('ECONNREFUSED');
+    expect(warnings[0]).toContain('3 event(s) waiting');
+    const more = await appendMany(2);
+
+    brokerUp = true;
+    await waitFor(async () => (await r.pending()) === 0, { what: 'the outbox to empty' });
+
+    expect(sink.eventIds()).toEqual([...events, ...more].map((e) => e.id));
+    expect(logs.some((m) => m.includes('recovered; published 5'))).toBe(true);
+  });
+
+  it('publishes right away when nudged instead of waiting for the next poll', async () => {
+    const sink = capture();
+    const r = relay({ publish: sink.publish, pollIntervalMs: 60_000 });
+    const first = orderPlaced();
+    await appendCommitted(first);
+    r.start();
+    await waitFor(() => sink.eventIds().includes(first.id), { what: 'the first pass' });
+
+    // The next poll is a minute away: only the nudge can publish this within the wait.
+    const second = orderPlaced();
+    await appendCommitted(second);
+    r.nudge();
+
+    await waitFor(() => sink.eventIds().includes(second.id), { timeoutMs: 5_000, what: 'the nudged event' });
+    expect(sink.eventIds()).toEqual([first.id, second.id]);
+  });
+
+  it('runs another pass when nudged while a pass is in flight', async () => {
+    const gate = deferred();
+    const sink = capture();
+    let calls = 0;
+    const r = relay({
+      pollIntervalMs: 60_000,
+      publish: async (messages) => {
+        if (++calls === 1) await gate.promise;
+        await sink.publish(messages);
+      },
+    });
+    const first = orderPlaced();
+    await appendCommitted(first);
+    r.start();
+    await waitFor(() => calls === 1, { what: 'the first pass to publish' });
+
+    const second = orderPlaced();
+    await appendCommitted(second);
+    r.nudge();
+    gate.resolve();
+
+    await waitFor(() => sink.eventIds().length === 2, { timeoutMs: 5_000, what: 'the nudged second pass' });
+    expect(sink.eventIds()).toEqual([first.id, second.id]);
+  });
+
+  it('stop() waits for the batch in flight to be published and deleted', async () => {
+    const gate = deferred();
+    let publishing = false;
+    const sink = capture();
+    const r = relay({
+      pollIntervalMs: 10,
+      publish: async (messages) => {
+        publishing = true;
+        await gate.promise;
+        await sink.publish(messages);
+      },
+    });
+    const placed = orderPlaced();
+    await appendCommitted(placed);
+    r.start();
+    await waitFor(() => publishing, { what: 'a batch in flight' });
+
+    let stopped = false;
+    const stopping = r.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    gate.resolve();
+    await stopping;
+
+    expect(sink.eventIds()).toEqual([placed.id]);
+    expect(await countRows(db.dataSource, 'outbox')).toBe(0);
+    // Stopped for good: a later commit is not picked up.
+    await appendCommitted(orderConfirmed(placed.subject), `order-${placed.subject}`, 1);
+    r.nudge();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sink.eventIds()).toEqual([placed.id]);
+  });
+});

@@ -1,0 +1,50 @@
+# Shared by scripts/demo.sh and scripts/test.sh: installs and starts what the
+# project needs on a fresh machine, and says what it is doing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ORDERFLOW_CACHE="${ORDERFLOW_CACHE:-$ROOT/.cache}"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+fail() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+check_node() {
+  command -v node >/dev/null || fail "Node.js 20.19+ is required (node not found)"
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+    || fail "Node.js 20.19+ is required (found $(node --version)): NestJS 12 is loaded through require(esm)"
+}
+
+install_dependencies() {
+  cd "$ROOT"
+  local stamp="node_modules/.orderflow-installed"
+  if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+    step "Installing npm dependencies (npm ci)"
+    npm ci --no-audit --no-fund
+    touch "$stamp"
+  fi
+}
+
+build() {
+  step "Building packages and services (turbo)"
+  (cd "$ROOT" && npx turbo run build --output-logs=errors-only)
+}
+
+ensure_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then return 0; fi
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return 0; fi
+  [ -d /etc/postgresql ] || fail "PostgreSQL is not running on 127.0.0.1:5432 and no local cluster is installed; set DATABASE_URL"
+  local version
+  version="$(ls /etc/postgresql | head -n 1)"
+  step "Starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && return 0
+    sleep 0.5
+  done
+  fail "PostgreSQL did not become ready on 127.0.0.1:5432"
+}
+
+ensure_kafka() {
+  step "Kafka"
+  bash "$ROOT/infra/kafka/kafka.sh" start
+}

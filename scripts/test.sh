@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what is missing, builds,
+# lints, then runs unit, integration, deployment and end-to-end tests against the
+# real PostgreSQL and a real Kafka broker, and prints one total.
+source "$(dirname "$0")/lib.sh"
+
+started=$SECONDS
+check_node
+install_dependencies
+build
+
+export ORDERFLOW_TEST_TALLY="$ORDERFLOW_CACHE/test-tally.jsonl"
+mkdir -p "$ORDERFLOW_CACHE"
+: > "$ORDERFLOW_TEST_TALLY"
+
+status=0
+phase() {
+  local name="$1"; shift
+  step "$name"
+  local t=$SECONDS
+  if ! (cd "$ROOT" && "$@"); then
+    status=1
+    printf '\033[31m%s failed\033[0m\n' "$name"
+  fi
+  printf '(%s: %ss)\n' "$name" "$((SECONDS - t))"
+}
+
+phase "Lint" npx turbo run lint --output-logs=errors-only
+phase "Unit tests" npx turbo run test:unit --output-logs=new-only
+ensure_postgres
+ensure_kafka
+phase "Integration tests (PostgreSQL + Kafka)" npx turbo run test:int --concurrency=1 --output-logs=new-only
+if [ -d "$ROOT/infra/deploy-tests" ]; then
+  phase "Deployment files (Docker, Compose, Kubernetes)" npm run test:deploy -w @orderflow/deploy-tests
+fi
+phase "End-to-end tests (four services as processes)" npm run test:e2e -w @orderflow/e2e
+
+step "Summary ($((SECONDS - started))s)"
+node -e '
+  const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean).map(JSON.parse);
+  const sum = (k) => lines.reduce((n, l) => n + l[k], 0);
+  for (const l of lines) console.log(`  ${require("path").relative(process.cwd(), l.cwd) || "."}: ${l.passed} passed, ${l.failed} failed`);
+  console.log(`${sum("passed")} passed, ${sum("failed") + sum("suitesFailed")} failed` + (sum("skipped") ? `, ${sum("skipped")} skipped` : ""));
+' "$ORDERFLOW_TEST_TALLY"
+exit $status
