@@ -18,8 +18,10 @@ install_dependencies() {
   cd "$ROOT"
   local stamp="node_modules/.orderflow-installed"
   if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
-    step "Installing npm dependencies (npm ci)"
-    npm ci --no-audit --no-fund
+    # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages
+    # (turbo's binaries) out of the lockfile, and `npm ci` then refuses it.
+    step "Installing npm dependencies"
+    npm install --no-audit --no-fund
     touch "$stamp"
   fi
 }

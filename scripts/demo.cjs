@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// Runs after scripts/demo.sh has built everything and started PostgreSQL and Kafka.
+'use strict';
+const { join } = require('node:path');
+const { Cluster, REPO_ROOT, StorefrontClient, checkInvariants, sampleAddress, signDevToken, waitForQuiet } = require('@orderflow/testkit');
+const { devSecret } = require('./dev-token.cjs');
+
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => a !== '--once' && a !== '--help');
+if (args.includes('--help') || unknown.length) {
+  process.stdout.write('usage: npm run demo [-- --once]\n  --once  exit after the sample orders instead of keeping the services running\n');
+  process.exit(unknown.length ? 2 : 0);
+}
+const once = args.includes('--once');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+const SCENARIOS = [
+  { title: 'a successful order', customer: 'alice', items: [{ sku: 'KB-MECH-01', quantity: 1 }, { sku: 'MOUSE-PRO', quantity: 2 }], token: 'tok_visa', expect: 'COMPLETED', settle: ['StockCommitted'] },
+  { title: 'a declined payment', customer: 'bob', items: [{ sku: 'MON-27-4K', quantity: 1 }], token: 'tok_declined', expect: 'CANCELLED', settle: ['StockReleased', 'ShipmentCancelled'] },
+  { title: 'out of stock', customer: 'carol', items: [{ sku: 'GPU-LIMITED', quantity: 5 }], token: 'tok_visa', expect: 'CANCELLED', settle: ['PaymentRefunded', 'ShipmentCancelled'] },
+  { title: 'cancelled by the customer', customer: 'dave', items: [{ sku: 'DESK-LAMP', quantity: 1 }], token: 'tok_visa', cancel: true, expect: 'CANCELLED', settle: ['PaymentRefunded', 'StockReleased', 'ShipmentCancelled'] },
+];
+
+async function main() {
+  const secret = devSecret();
+  const cluster = new Cluster({
+    topicPrefix: process.env.KAFKA_TOPIC_PREFIX || '',
+    databaseSuffix: '',
+    basePort: Number(process.env.ORDERFLOW_BASE_PORT || 3000),
+    jwtSecret: secret,
+    logDir: join(REPO_ROOT, '.cache/demo-logs'),
+  });
+  let stopping = false;
+  const stop = async (code) => {
+    if (stopping) return;
+    stopping = true;
+    out('\nstopping the services…');
+    await cluster.stop();
+    out('stopped. Kafka keeps running: `npm run kafka -- stop` stops it.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  out(`starting orders :${cluster.services.orders.port}, payment :${cluster.services.payment.port}, inventory :${cluster.services.inventory.port}, shipping :${cluster.services.shipping.port} (logs in .cache/demo-logs)`);
+  const t = Date.now();
+  await cluster.start();
+  out(`all four services ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  out('\nseeding the catalog (inventory)');
+  process.stdout.write(await cluster.seed());
+  const client = (customer) => new StorefrontClient(cluster.url('orders'), signDevToken(customer, secret));
+  for (let i = 0; ; i++) {
+    const products = (await client('alice').products()).body;
+    if (products.length >= 6 || i > 150) break;
+    await sleep(200);
+  }
+
+  let failures = 0;
+  for (const scenario of SCENARIOS) {
+    const storefront = client(scenario.customer);
+    out(`\n── ${scenario.title}: ${scenario.customer} orders ${scenario.items.map((i) => `${i.quantity} × ${i.sku}`).join(', ')}, paying with ${scenario.token}`);
+    const placed = await storefront.placeOrder({ items: scenario.items, payment: { token: scenario.token }, shippingAddress: sampleAddress });
+    if (placed.status !== 202) {
+      out(`   POST /orders → ${placed.status} ${JSON.stringify(placed.body)}`);
+      failures++;
+      continue;
+    }
+    const { orderId } = placed.body;
+    out(`   POST /orders → 202 ${orderId}`);
+    if (scenario.cancel) {
+      const cancelled = await storefront.cancel(orderId);
+      out(`   POST /orders/${orderId}/cancel → ${cancelled.status}`);
+    }
+    let view;
+    try {
+      view = await storefront.waitForHistory(orderId, scenario.settle, 60_000);
+    } catch (error) {
+      out(`   ${error.message}`);
+      failures++;
+      continue;
+    }
+    const start = Date.parse(view.history[0].at);
+    // Chronological by the emitter’s clock; the order stream itself records them in arrival order.
+    for (const h of [...view.history].sort((a, b) => Date.parse(a.at) - Date.parse(b.at))) {
+      out(`   +${String(Date.parse(h.at) - start).padStart(4)} ms  ${h.source.padEnd(9)} ${h.type}`);
+    }
+    const ok = view.status === scenario.expect;
+    if (!ok) failures++;
+    out(`   final status: ${view.status}${view.reason ? ` (${view.reason})` : ''}${ok ? '' : `  ✗ expected ${scenario.expect}`}`);
+  }
+
+  await waitForQuiet(cluster, 60_000);
+  const violations = await checkInvariants(cluster);
+  out(`\ninvariants: ${violations.length === 0 ? 'all hold (terminal states, money, stock, shipping, no duplicates)' : ''}`);
+  for (const v of violations) out(`  ✗ ${v}`);
+  if (violations.length) failures++;
+
+  if (once) return stop(failures ? 1 : 0);
+  out(`
+Orderflow is running. Place an order yourself:
+
+  TOKEN=$(npm run -s token -- my-customer)
+  curl -s localhost:${cluster.services.orders.port}/products -H "Authorization: Bearer $TOKEN"
+  curl -s -X POST localhost:${cluster.services.orders.port}/orders \\
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -H 'Idempotency-Key: my-first-order' \\
+    -d '{"items":[{"sku":"KB-MECH-01","quantity":1}],"payment":{"token":"tok_visa"},"shippingAddress":{"name":"Ada","line1":"1 Main St","city":"London","postalCode":"N1 9GU","country":"GB"}}'
+  curl -s localhost:${cluster.services.orders.port}/orders/<orderId> -H "Authorization: Bearer $TOKEN"
+
+OpenAPI: http://localhost:${cluster.services.orders.port}/docs    Ctrl-C stops the services.`);
+  // Stay up; if a service dies, say so and stop the rest.
+  for (;;) {
+    await sleep(1_000);
+    const dead = Object.values(cluster.services).find((s) => !s.running);
+    if (dead && !stopping) {
+      out(`${dead.name} exited; see ${dead.logFile}`);
+      return stop(1);
+    }
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`demo failed: ${error.stack || error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The demo: `npm run demo` (keeps running) or `npm run demo -- --once` (one shot).
+# Installs what is missing, starts PostgreSQL and Kafka, runs the four services
+# as separate processes, seeds the catalog and walks sample orders through.
+source "$(dirname "$0")/lib.sh"
+
+check_node
+install_dependencies
+build
+ensure_postgres
+ensure_kafka
+step "Orderflow"
+exec node "$ROOT/scripts/demo.cjs" "$@"
