@@ -28,7 +28,7 @@ function toEvent(row: EventRow): AnyEvent {
 
 function metadataOf(event: AnyEvent): Record<string, string> {
   const { id: _id, type: _type, data: _data, ...metadata } = event;
-  return metadata as Record<string, string>;
+  return metadata;
 }
 
 export async function readStream(tx: EntityManager, streamId: string): Promise<LoadedStream> {

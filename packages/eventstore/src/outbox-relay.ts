@@ -126,7 +126,7 @@ export class OutboxRelay {
   private async publishBatch(): Promise<number> {
     const batchSize = this.options.batchSize ?? 500;
     return this.dataSource.transaction(async (tx) => {
-      const [lock] = (await tx.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK])) as { locked: boolean }[];
+      const [lock]: { locked: boolean }[] = await tx.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK]);
       if (!lock?.locked) return 0;
       const rows: OutboxRow[] = await tx.query(
         'SELECT id, event_id, topic, message_key, headers, payload FROM outbox ORDER BY id LIMIT $1',

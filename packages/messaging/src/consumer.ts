@@ -95,7 +95,9 @@ export class EventConsumer {
     await this.consumer.disconnect();
   }
 
-  private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  private async onMessage(payload: EachMessagePayload): Promise<void> {
+    const { topic, partition, message } = payload;
+    const heartbeat = () => payload.heartbeat();
     const started = Date.now();
     const delivery: DeliveryInfo = { topic, partition, offset: message.offset };
     const headers = Object.fromEntries(

@@ -66,5 +66,9 @@ export function loadConfig<P extends TProperties>(schema: TObject<P>, env: NodeJ
 
 /** Every variable a schema declares, for docs and for checking deployment files against it. */
 export function configVariables(schema: TObject): { name: string; default?: unknown; description?: string }[] {
-  return Object.entries(schema.properties).map(([name, p]) => ({ name, default: p.default, description: p.description }));
+  return Object.entries(schema.properties).map(([name, p]) => ({
+    name,
+    default: p.default as unknown,
+    description: p.description,
+  }));
 }

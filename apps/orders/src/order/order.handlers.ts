@@ -120,7 +120,7 @@ export async function cancelOrder(tx: EntityManager, customerId: string, orderId
 /** The saga's entry point: record a result from another service and react to it. */
 export async function recordOutcome(tx: EntityManager, event: EventEnvelope & OrderOutcomeEvent, now: Date = new Date()): Promise<AnyEvent[]> {
   const outcome = { type: event.type, data: event.data } as OrderOutcomeEvent;
-  const { appended } = await execute(tx, outcome.data.orderId, { type: 'RecordOutcome', outcome, at: now }, now, event as AnyEvent);
+  const { appended } = await execute(tx, outcome.data.orderId, { type: 'RecordOutcome', outcome, at: now }, now, event);
   return appended;
 }
 
