@@ -61,13 +61,19 @@ export async function runService<S extends TObject>(definition: ServiceDefinitio
     migrations: [EventStoreSchema1763700000000, ...definition.migrations],
     entities: definition.entities ?? [],
     poolSize: config.DATABASE_POOL_SIZE,
+  }).catch((error: Error) => {
+    throw new StartupError(`cannot open database ${config.DATABASE_NAME} at ${redact(config.DATABASE_URL)} (DATABASE_URL): ${error.message}`);
   });
   const kafka = createKafka({
     brokers: parseBrokers(config.KAFKA_BROKERS),
     clientId: `orderflow-${definition.name}`,
     logger: new Logger('kafka'),
   });
-  const created = await ensureTopics(kafka, orderflowTopics(config.KAFKA_TOPIC_PREFIX), config.KAFKA_REPLICATION_FACTOR);
+  const created = await ensureTopics(kafka, orderflowTopics(config.KAFKA_TOPIC_PREFIX), config.KAFKA_REPLICATION_FACTOR).catch(
+    (error: Error) => {
+      throw new StartupError(`cannot reach Kafka at ${config.KAFKA_BROKERS} (KAFKA_BROKERS): ${error.message}`);
+    },
+  );
   if (created.length) log.log(`created topics ${created.join(', ')}`);
 
   const publisher = new KafkaPublisher(kafka, config.KAFKA_TOPIC_PREFIX);
@@ -151,6 +157,17 @@ function installShutdown(
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
+/** A start-up failure whose message says everything: printed without a stack trace. */
+class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
 /** Entry point helper: boot failures print one clear line and exit non-zero. */
 export function main<S extends TObject>(definition: ServiceDefinition<S>): void {
   // `--print-config`: the environment variables this service reads, as JSON, for
@@ -160,7 +177,8 @@ export function main<S extends TObject>(definition: ServiceDefinition<S>): void 
     return;
   }
   runService(definition).catch((error: Error) => {
-    process.stderr.write(`${definition.name}: failed to start: ${error.stack ?? error.message}\n`);
+    const detail = error instanceof StartupError ? error.message : (error.stack ?? error.message);
+    process.stderr.write(`${definition.name}: failed to start: ${detail}\n`);
     process.exit(1);
   });
 }
