@@ -1,5 +1,5 @@
 import { encodeEvent, type AnyEvent } from '@orderflow/contracts';
-import { KafkaPublisher, createKafka, parseBrokers } from '@orderflow/messaging';
+import { KafkaPublisher, createKafka, listDeadLetters, parseBrokers } from '@orderflow/messaging';
 import { kafkaBrokers, waitForQuiet } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
@@ -179,6 +179,53 @@ describe('the order flow across four services', () => {
     expect(unknownSku.status).toBe(400);
     expect(unknownSku.body).toMatchObject({ details: [{ field: 'items[0].sku' }] });
     await grace.waitForStatus(placed.body.orderId, ['COMPLETED']);
+  });
+
+  it('parks an invalid event in the dead-letter topic, names the error, and keeps consuming', async () => {
+    const kafka = createKafka({ brokers: parseBrokers(kafkaBrokers()), clientId: 'e2e-poison' });
+    const prefix = system.cluster.options.topicPrefix;
+    const publisher = new KafkaPublisher(kafka, prefix);
+    const poisonId = 'poison-order-1';
+    try {
+      await publisher.send([
+        {
+          topic: 'orders.events',
+          key: poisonId,
+          value: JSON.stringify({ orderId: poisonId, items: [] }),
+          headers: {
+            ce_id: '00000000-0000-4000-8000-000000000001',
+            ce_source: 'e2e',
+            ce_type: 'OrderPlaced',
+            ce_specversion: '1.0',
+            ce_time: new Date().toISOString(),
+            ce_subject: poisonId,
+            ce_dataschema: 'urn:orderflow:schema:OrderPlaced:v1',
+            ce_correlationid: 'c',
+            ce_causationid: 'c',
+          },
+        },
+      ]);
+    } finally {
+      await publisher.disconnect();
+    }
+    const henry = system.customer('henry');
+    const placed = await henry.placeOrder(order([{ sku: 'DESK-LAMP', quantity: 1 }]));
+    await henry.waitForStatus(placed.body.orderId, ['COMPLETED']);
+
+    // payment, inventory and shipping each consume orders.events in their own group: three dead letters.
+    let letters = await listDeadLetters(kafka, 'orders.events', prefix);
+    for (let i = 0; letters.length < 3 && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      letters = await listDeadLetters(kafka, 'orders.events', prefix);
+    }
+    expect(letters.map((l) => l.headers['dlq-consumer-group']).sort()).toEqual(['inventory', 'payment', 'shipping']);
+    for (const letter of letters) {
+      expect(letter.key).toBe(poisonId);
+      expect(letter.headers['dlq-error']).toMatch(/OrderPlaced data is invalid/);
+      expect(letter.headers['dlq-original-topic']).toBe(`${prefix}orders.events`);
+    }
+    // Nothing of the poison reached any service's state.
+    expect(await system.cluster.query('payment', "SELECT 1 FROM payments WHERE order_id = $1", [poisonId])).toEqual([]);
   });
 
   it('holds every invariant once the system is quiet', async () => {

@@ -4,3 +4,4 @@ export { EventConsumer, type EventConsumerOptions, type DeliveryInfo, type Proce
 export { ensureTopics, orderflowTopics, brokerReachable, type TopicSpec } from './topics-admin';
 export { RetriableError, isMarkedRetriable, isTransientKafkaError, type ErrorClassifier } from './errors';
 export type { Kafka } from 'kafkajs';
+export { listDeadLetters, redriveDeadLetters, type DeadLetter } from './dead-letters';
