@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { encodeEvent, type AnyEvent } from '@orderflow/contracts';
 import type { DataSource } from 'typeorm';
 import { OutboxRelay, appendToStream, type OutboxMessage, type OutboxRelayOptions } from '../src';
