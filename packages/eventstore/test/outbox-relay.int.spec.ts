@@ -6,6 +6,7 @@ import {
   countRows,
   createTestDatabase,
   deferred,
+  type Deferred,
   orderConfirmed,
   orderPlaced,
   waitFor,
@@ -16,6 +17,7 @@ import {
 let db: TestDatabase;
 const open: OpenTransaction[] = [];
 const relays: OutboxRelay[] = [];
+const gates: Deferred[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -27,6 +29,8 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  // Open any gate a failed test left shut, or stop() would wait for its batch forever.
+  gates.splice(0).forEach((g) => g.resolve());
   await Promise.all(relays.splice(0).map((r) => r.stop()));
   await Promise.all(open.splice(0).map((t) => t.release()));
 });
@@ -280,6 +284,7 @@ describe('OutboxRelay.start', () => {
 
   it('runs another pass when nudged while a pass is in flight', async () => {
     const gate = deferred();
+    gates.push(gate);
     const sink = capture();
     let calls = 0;
     const r = relay({
@@ -305,6 +310,7 @@ describe('OutboxRelay.start', () => {
 
   it('stop() waits for the batch in flight to be published and deleted', async () => {
     const gate = deferred();
+    gates.push(gate);
     let publishing = false;
     const sink = capture();
     const r = relay({

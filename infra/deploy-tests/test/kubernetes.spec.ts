@@ -1,0 +1,422 @@
+import path from 'node:path';
+import { K8S_ROOT, ManifestValidator, entryPoints, gvk, kustomizeDirs, render, type K8sObject } from './support/kubernetes';
+import {
+  SERVICES,
+  checkEnvironment,
+  configSchema,
+  defaultOf,
+  kafkaVersion,
+  orderflowTopics,
+  serviceDatabases,
+} from './support/repo';
+
+const NAMESPACE = 'orderflow';
+
+interface Container {
+  name: string;
+  image: string;
+  ports?: { name?: string; containerPort: number }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } };
+  }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+  };
+}
+interface Probe {
+  httpGet?: { path: string; port: number | string };
+}
+interface PodSpec {
+  containers: Container[];
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+}
+type Deployment = K8sObject & {
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    replicas?: number;
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
+};
+
+const find = (objects: K8sObject[], kind: string, name?: string): K8sObject[] =>
+  objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+
+function one<T extends K8sObject = K8sObject>(objects: K8sObject[], kind: string, name?: string): T {
+  const found = find(objects, kind, name);
+  if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
+  return found[0] as T;
+}
+
+function container(deployment: Deployment): Container {
+  const [first, ...others] = deployment.spec.template.spec.containers;
+  if (!first || others.length > 0) throw new Error(`${deployment.metadata.name}: expected one container`);
+  return first;
+}
+
+const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
+  Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/** Every variable the container gets, with its literal value (undefined when it comes from a Secret). */
+function providedEnvironment(
+  objects: K8sObject[],
+  c: Container,
+): { values: Record<string, string | undefined>; fromSecret: Set<string> } {
+  const values: Record<string, string | undefined> = {};
+  const fromSecret = new Set<string>();
+  for (const source of c.envFrom ?? []) {
+    if (source.secretRef)
+      throw new Error(
+        `envFrom secretRef ${source.secretRef.name} hides which variables it sets: use env[].valueFrom.secretKeyRef`,
+      );
+    const configMap = one<K8sObject & { data?: Record<string, string> }>(objects, 'ConfigMap', source.configMapRef!.name);
+    Object.assign(values, configMap.data ?? {});
+  }
+  for (const variable of c.env ?? []) {
+    if (variable.valueFrom?.secretKeyRef) {
+      values[variable.name] = undefined;
+      fromSecret.add(variable.name);
+    } else if (variable.valueFrom?.configMapKeyRef) {
+      const ref = variable.valueFrom.configMapKeyRef;
+      values[variable.name] = one<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', ref.name).data[ref.key];
+    } else {
+      values[variable.name] = variable.value;
+    }
+  }
+  return { values, fromSecret };
+}
+
+const entries = entryPoints();
+const servicesWithKeda = SERVICES.filter((s) => entries.includes(`keda/${s}`));
+
+describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
+  let validator: ManifestValidator;
+
+  beforeAll(() => {
+    validator = new ManifestValidator(new Set(entries.flatMap((dir) => render(dir).map(gvk))));
+  });
+
+  it('has an entry point per service, the cluster overlays and the KEDA variants', () => {
+    expect(entries).toEqual(expect.arrayContaining([...SERVICES, 'overlays/cluster', 'overlays/cluster-keda']));
+    expect(servicesWithKeda.length).toBeGreaterThan(0);
+  });
+
+  it.each(entries)('renders %s with kubectl kustomize', (dir) => {
+    expect(render(dir).length).toBeGreaterThan(0);
+  });
+
+  it.each(entries)('validates every object rendered from %s against its Kubernetes or CRD schema', (dir) => {
+    const problems = render(dir).flatMap((o) => validator.validate(o).map((p) => `${o.kind}/${o.metadata.name}: ${p}`));
+    expect(problems).toEqual([]);
+  });
+
+  it('uses every component from at least one entry point', () => {
+    const dirs = kustomizeDirs();
+    const used = new Set(
+      dirs.flatMap((k) =>
+        ((k.content['components'] as string[] | undefined) ?? []).map((c) =>
+          path.relative(K8S_ROOT, path.resolve(K8S_ROOT, k.dir, c)),
+        ),
+      ),
+    );
+    for (const component of dirs.filter((k) => k.kind === 'Component')) expect([...used]).toContain(component.dir);
+  });
+
+  it.each(entries)('puts every namespaced object of %s in the orderflow namespace', (dir) => {
+    const outside = render(dir).filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== NAMESPACE);
+    expect(outside.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+  });
+
+  describe.each(SERVICES)('%s', (service) => {
+    const objects = () => render(service);
+    const deployment = () => one<Deployment>(objects(), 'Deployment', service);
+
+    it('deploys alone: its entry point holds its own workload and nothing of another service', () => {
+      expect(find(objects(), 'Deployment').map((d) => d.metadata.name)).toEqual([service]);
+      for (const kind of ['Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler'])
+        expect(find(objects(), kind).map((o) => o.metadata.name)).toEqual([service]);
+      expect(find(objects(), 'ConfigMap')).toHaveLength(1);
+      expect(find(objects(), 'Namespace')).toEqual([]);
+    });
+
+    it('probes liveness on /health/live and readiness on /health/ready at the container port', () => {
+      const c = container(deployment());
+      const port = c.ports?.find((p) => p.name === 'http');
+      expect(port).toBeDefined();
+      for (const [probe, route] of [
+        [c.livenessProbe, '/health/live'],
+        [c.readinessProbe, '/health/ready'],
+      ] as const) {
+        expect(probe?.httpGet?.path).toBe(route);
+        expect([port!.name, port!.containerPort]).toContain(probe?.httpGet?.port);
+      }
+    });
+
+    it('sets CPU and memory requests and limits', () => {
+      const { resources } = container(deployment());
+      for (const bound of [resources?.requests, resources?.limits])
+        expect(Object.keys(bound ?? {}).sort()).toEqual(['cpu', 'memory']);
+    });
+
+    it('runs as a non-root user with a read-only root filesystem', () => {
+      const d = deployment();
+      const c = container(d);
+      expect(d.spec.template.spec.securityContext?.runAsNonRoot).toBe(true);
+      expect(d.spec.template.spec.securityContext?.runAsUser).toBeGreaterThan(0);
+      expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    });
+
+    it('selects its pods from the Service and the PodDisruptionBudget, and scales the Deployment with the HPA', () => {
+      const d = deployment();
+      const podLabels = d.spec.template.metadata.labels;
+      expect(selects(d.spec.selector.matchLabels, podLabels)).toBe(true);
+      const svc = one<K8sObject & { spec: { selector: Record<string, string>; ports: { targetPort: string | number }[] } }>(
+        objects(),
+        'Service',
+        service,
+      );
+      expect(selects(svc.spec.selector, podLabels)).toBe(true);
+      const containerPort = container(d).ports!.find((p) => p.name === 'http')!;
+      for (const p of svc.spec.ports) expect([containerPort.name, containerPort.containerPort]).toContain(p.targetPort);
+      const pdb = one<K8sObject & { spec: { selector: { matchLabels: Record<string, string> } } }>(
+        objects(),
+        'PodDisruptionBudget',
+        service,
+      );
+      expect(selects(pdb.spec.selector.matchLabels, podLabels)).toBe(true);
+      const hpa = one<K8sObject & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number } }>(
+        objects(),
+        'HorizontalPodAutoscaler',
+      );
+      expect(hpa.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: service });
+      // Two replicas at least, so the PodDisruptionBudget lets a node drain without downtime.
+      expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+      // The autoscaler owns the replica count: a fixed one would be reset on every apply.
+      expect(d.spec.replicas).toBeUndefined();
+    });
+
+    it('gives the service its whole shutdown grace before Kubernetes kills it', () => {
+      const d = deployment();
+      const c = container(d);
+      const { values } = providedEnvironment(objects(), c);
+      const graceMs = Number(values['SHUTDOWN_GRACE_MS'] ?? defaultOf(service, 'SHUTDOWN_GRACE_MS'));
+      const preStopSeconds = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
+      expect(d.spec.template.spec.terminationGracePeriodSeconds ?? 30).toBeGreaterThan(preStopSeconds + graceMs / 1000);
+    });
+
+    it('provides exactly variables of the config schema, and every one without a default', () => {
+      const { values } = providedEnvironment(objects(), container(deployment()));
+      expect(checkEnvironment(service, values)).toEqual([]);
+    });
+
+    it('takes secrets (variables without a default, and the database URL with its password) from Secrets', () => {
+      const { values, fromSecret } = providedEnvironment(objects(), container(deployment()));
+      const secret = configSchema(service)
+        .filter((v) => v.default === undefined)
+        .map((v) => v.name);
+      for (const name of [...secret, 'DATABASE_URL']) {
+        expect(name in values).toBe(true);
+        expect(fromSecret.has(name)).toBe(true);
+      }
+    });
+
+    it('listens on the port the container exposes', () => {
+      const c = container(deployment());
+      const { values } = providedEnvironment(objects(), c);
+      const port = Number(values['PORT'] ?? defaultOf(service, 'PORT'));
+      expect(c.ports?.map((p) => p.containerPort)).toEqual([port]);
+    });
+  });
+
+  describe('topics as code', () => {
+    const declared = () =>
+      SERVICES.flatMap((s) => find(render(s), 'KafkaTopic')) as (K8sObject & {
+        spec: { topicName?: string; partitions: number; replicas: number; config?: Record<string, unknown> };
+      })[];
+
+    it('declares every topic the services use, with its dead-letter topic, once, with the partitions of local runs', () => {
+      const topics = declared();
+      const names = topics.map((t) => t.spec.topicName ?? t.metadata.name);
+      expect([...names].sort()).toEqual(
+        orderflowTopics()
+          .map((t) => t.topic)
+          .sort(),
+      );
+      for (const spec of orderflowTopics()) {
+        expect(topics.find((t) => (t.spec.topicName ?? t.metadata.name) === spec.topic)!.spec.partitions).toBe(
+          spec.numPartitions,
+        );
+      }
+    });
+
+    it('sets a retention and keeps a replica to spare over min.insync.replicas on every topic', () => {
+      for (const topic of declared()) {
+        expect(Number(topic.spec.config?.['retention.ms'])).toBeGreaterThan(0);
+        expect(Number(topic.spec.config?.['min.insync.replicas'])).toBeLessThan(topic.spec.replicas);
+      }
+    });
+  });
+
+  describe('the cluster overlays', () => {
+    type Kafka = K8sObject & { spec: { kafka: { version: string; listeners: { name: string; port: number; tls: boolean }[] } } };
+    type Cluster = K8sObject & {
+      spec: {
+        bootstrap: { initdb: { postInitSQL?: string[]; database?: string } };
+        postgresql?: { parameters?: Record<string, string> };
+      };
+    };
+
+    it.each(['overlays/cluster', 'overlays/cluster-keda'])('%s holds the four services, Kafka and PostgreSQL', (dir) => {
+      const objects = render(dir);
+      expect(
+        find(objects, 'Deployment')
+          .map((d) => d.metadata.name)
+          .sort(),
+      ).toEqual([...SERVICES]);
+      expect(find(objects, 'Kafka')).toHaveLength(1);
+      expect(find(objects, 'Cluster')).toHaveLength(1);
+      expect(find(objects, 'Namespace').map((n) => n.metadata.name)).toEqual([NAMESPACE]);
+    });
+
+    it('runs the Kafka version of local runs (infra/kafka/pom.xml) on node pools with brokers and controllers', () => {
+      const objects = render('overlays/cluster');
+      const kafka = one<Kafka>(objects, 'Kafka');
+      expect(kafka.spec.kafka.version).toBe(kafkaVersion());
+      const pools = find(objects, 'KafkaNodePool') as (K8sObject & { spec: { roles: string[]; replicas: number } })[];
+      expect(pools.every((p) => p.metadata.labels?.['strimzi.io/cluster'] === kafka.metadata.name)).toBe(true);
+      expect(new Set(pools.flatMap((p) => p.spec.roles))).toEqual(new Set(['broker', 'controller']));
+      const brokers = pools.filter((p) => p.spec.roles.includes('broker')).reduce((n, p) => n + p.spec.replicas, 0);
+      for (const topic of find(objects, 'KafkaTopic') as (K8sObject & { spec: { replicas: number } })[]) {
+        expect(topic.metadata.labels?.['strimzi.io/cluster']).toBe(kafka.metadata.name);
+        expect(topic.spec.replicas).toBeLessThanOrEqual(brokers);
+      }
+    });
+
+    it('points every service at that Kafka cluster and its PostgreSQL, with a database each', () => {
+      const objects = render('overlays/cluster');
+      const kafka = one<Kafka>(objects, 'Kafka');
+      const plain = kafka.spec.kafka.listeners.find((l) => !l.tls)!;
+      const cluster = one<Cluster>(objects, 'Cluster');
+      const created = (cluster.spec.bootstrap.initdb.postInitSQL ?? []).map((sql) => /^CREATE DATABASE (\w+)/i.exec(sql)?.[1]);
+      for (const service of SERVICES) {
+        const c = container(one<Deployment>(objects, 'Deployment', service));
+        const { values } = providedEnvironment(objects, c);
+        expect(values['KAFKA_BROKERS']).toBe(`${kafka.metadata.name}-kafka-bootstrap:${plain.port}`);
+        // CloudNativePG writes the application role's credentials to <cluster>-app.
+        expect(c.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({
+          name: `${cluster.metadata.name}-app`,
+          key: 'uri',
+        });
+        expect(created).toContain(values['DATABASE_NAME'] ?? serviceDatabases().get(service));
+      }
+    });
+
+    it('allows PostgreSQL the connections of every service at its autoscaler maximum', () => {
+      const objects = render('overlays/cluster');
+      const cluster = one<Cluster>(objects, 'Cluster');
+      const maxConnections = Number(cluster.spec.postgresql?.parameters?.['max_connections'] ?? 100);
+      const needed = SERVICES.reduce((sum, service) => {
+        const hpa = one<K8sObject & { spec: { maxReplicas: number } }>(objects, 'HorizontalPodAutoscaler', service);
+        const { values } = providedEnvironment(objects, container(one<Deployment>(objects, 'Deployment', service)));
+        return sum + hpa.spec.maxReplicas * Number(values['DATABASE_POOL_SIZE'] ?? defaultOf(service, 'DATABASE_POOL_SIZE'));
+      }, 0);
+      expect(needed).toBeLessThan(maxConnections);
+    });
+  });
+
+  describe('scaling on consumer lag (KEDA component)', () => {
+    type ScaledObject = K8sObject & {
+      spec: {
+        scaleTargetRef: { name: string };
+        minReplicaCount: number;
+        maxReplicaCount: number;
+        triggers: { type: string; metadata: Record<string, string> }[];
+      };
+    };
+
+    it.each(servicesWithKeda)('replaces the HPA of %s with a ScaledObject on its consumer group lag', (service) => {
+      const objects = render(`keda/${service}`);
+      expect(find(objects, 'HorizontalPodAutoscaler')).toEqual([]);
+      const scaled = one<ScaledObject>(objects, 'ScaledObject');
+      expect(scaled.metadata.name).toBe(service);
+      expect(scaled.spec.scaleTargetRef.name).toBe(service);
+      const { values } = providedEnvironment(objects, container(one<Deployment>(objects, 'Deployment', service)));
+      const kafkaTrigger = scaled.spec.triggers.find((t) => t.type === 'kafka');
+      expect(kafkaTrigger?.metadata).toMatchObject({
+        consumerGroup: `${values['KAFKA_TOPIC_PREFIX'] ?? String(defaultOf(service, 'KAFKA_TOPIC_PREFIX'))}${service}`,
+        bootstrapServers: values['KAFKA_BROKERS'],
+      });
+      // More consumers than partitions would sit idle.
+      const partitions = Math.min(...orderflowTopics().map((t) => t.numPartitions));
+      expect(scaled.spec.maxReplicaCount).toBeLessThanOrEqual(partitions);
+      expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
+    });
+
+    it('scales the same consumers with KEDA in the cluster-keda overlay and nothing twice', () => {
+      const objects = render('overlays/cluster-keda');
+      const scaledTargets = (find(objects, 'ScaledObject') as ScaledObject[]).map((s) => s.spec.scaleTargetRef.name).sort();
+      const hpaTargets = (
+        find(objects, 'HorizontalPodAutoscaler') as (K8sObject & { spec: { scaleTargetRef: { name: string } } })[]
+      ).map((h) => h.spec.scaleTargetRef.name);
+      expect(scaledTargets).toEqual([...servicesWithKeda].sort());
+      expect(hpaTargets.filter((t) => scaledTargets.includes(t))).toEqual([]);
+      expect([...scaledTargets, ...hpaTargets].sort()).toEqual([...SERVICES]);
+    });
+  });
+
+  describe('the validator itself', () => {
+    const REMOVE = Symbol('remove');
+    /** A copy of `object` with the value at `at` replaced (or removed). */
+    const mutated = (object: K8sObject, at: (string | number)[], value: unknown): K8sObject => {
+      const copy = structuredClone(object);
+      let node = copy as unknown as Record<string | number, unknown>;
+      for (const key of at.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+      const last = at[at.length - 1]!;
+      if (value === REMOVE) delete node[last];
+      else node[last] = value;
+      return copy;
+    };
+    const container0 = ['spec', 'template', 'spec', 'containers', 0];
+
+    it('rejects a misspelt field, a wrong type and a missing required field in a Deployment', () => {
+      const d = one(render(SERVICES[0]!), 'Deployment');
+      expect(validator.validate(d)).toEqual([]);
+      expect(validator.validate(mutated(d, [...container0, 'readinessProbes'], {}))).not.toEqual([]);
+      expect(validator.validate(mutated(d, [...container0, 'ports', 0, 'containerPort'], '3000'))).not.toEqual([]);
+      expect(validator.validate(mutated(d, [...container0, 'name'], REMOVE))).not.toEqual([]);
+    });
+
+    it('rejects invalid Strimzi, CloudNativePG and KEDA objects', () => {
+      const cluster = render('overlays/cluster');
+      const topic = find(cluster, 'KafkaTopic')[0]!;
+      expect(validator.validate(mutated(topic, ['spec', 'partitions'], 'three'))).not.toEqual([]);
+      expect(validator.validate(mutated(topic, ['spec', 'partition'], 3))).not.toEqual([]);
+      const kafka = one(cluster, 'Kafka');
+      expect(validator.validate(mutated(kafka, ['spec', 'kafka', 'listeners'], REMOVE))).not.toEqual([]);
+      const postgres = one(cluster, 'Cluster');
+      expect(validator.validate(mutated(postgres, ['spec', 'instance'], 3))).not.toEqual([]);
+      expect(validator.validate(mutated(postgres, ['spec', 'bootstrap', 'initdb', 'postInitSql'], []))).not.toEqual([]);
+      expect(validator.validate(mutated(postgres, ['spec', 'instances'], '3'))).not.toEqual([]);
+      const scaled = find(render('overlays/cluster-keda'), 'ScaledObject')[0]!;
+      expect(validator.validate(mutated(scaled, ['spec', 'maxReplicas'], 3))).not.toEqual([]);
+      expect(validator.validate(mutated(scaled, ['spec', 'scaleTargetRef'], REMOVE))).not.toEqual([]);
+    });
+
+    it('refuses a kind it has no schema for', () => {
+      expect(validator.validate({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } })).toEqual([
+        expect.stringContaining('no schema for example.com/v1/Widget'),
+      ]);
+    });
+  });
+});
