@@ -29,6 +29,7 @@ phase "Lint" npx turbo run lint --output-logs=errors-only
 phase "Unit tests" npx turbo run test:unit --output-logs=new-only
 ensure_postgres
 ensure_kafka
+phase "kafkajs against the pinned Kafka (produce, idempotence, groups, admin)" node infra/kafka/compat-check.mjs
 phase "Integration tests (PostgreSQL + Kafka)" npx turbo run test:int --concurrency=1 --output-logs=new-only
 if [ -d "$ROOT/infra/deploy-tests" ]; then
   phase "Deployment files (Docker, Compose, Kubernetes)" npm run test:deploy -w @orderflow/deploy-tests

@@ -62,11 +62,16 @@ export async function appendToStream(
 ): Promise<number> {
   if (events.length === 0) return expectedVersion;
   const rows = events.map((e, i) => [streamId, expectedVersion + i + 1, e.event.id, e.event.type, JSON.stringify(e.event.data), JSON.stringify(metadataOf(e.event))]);
+  let inserted: unknown[];
   try {
-    await tx.query(
+    // The guard refuses an expected version ahead of the stream (a gap); one behind
+    // it collides with the unique (stream_id, stream_version) key instead.
+    inserted = await tx.query(
       `INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
-      [0, 1, 2, 3, 4, 5].map((col) => rows.map((r) => r[col])),
+       SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
+       WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $7) = $8
+       RETURNING 1`,
+      [...[0, 1, 2, 3, 4, 5].map((col) => rows.map((r) => r[col])), streamId, expectedVersion],
     );
   } catch (error) {
     const e = error as { driverError?: { code?: string; constraint?: string }; code?: string; constraint?: string };
@@ -74,6 +79,7 @@ export async function appendToStream(
     if (constraint === 'events_stream_version_unique') throw new ConcurrencyError(streamId, expectedVersion);
     throw error;
   }
+  if (inserted.length !== events.length) throw new ConcurrencyError(streamId, expectedVersion);
   await enqueueForPublishing(tx, events.filter((e) => e.publish).map((e) => e.event));
   return expectedVersion + events.length;
 }

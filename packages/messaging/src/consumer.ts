@@ -34,6 +34,8 @@ export interface EventConsumerOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
+
 class ConsumerStopping extends Error {
   override readonly name = 'ConsumerStopping';
 }
@@ -47,6 +49,7 @@ class ConsumerStopping extends Error {
 export class EventConsumer {
   private readonly consumer: Consumer;
   private stopping = false;
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly options: Required<Omit<EventConsumerOptions, 'logger' | 'onOutcome'>> &
     Pick<EventConsumerOptions, 'logger' | 'onOutcome'>;
 
@@ -85,17 +88,42 @@ export class EventConsumer {
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
-      eachMessage: (payload) => this.onMessage(payload),
+      eachMessage: async (payload) => {
+        const handling = this.onMessage(payload);
+        this.inFlight.add(handling);
+        try {
+          await handling;
+        } finally {
+          this.inFlight.delete(handling);
+        }
+      },
     });
   }
 
-  /** Leaves the group after the messages in flight finished and their offsets were committed. */
+  /**
+   * Leaves the group after the messages in flight finished and their offsets were
+   * committed. kafkajs stops committing once disconnect() begins, so the wait comes
+   * first; an event still being retried is abandoned uncommitted and redelivered.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.consumer.pause(this.options.topics.map((t) => ({ topic: `${this.options.topicPrefix}${t}` })));
+    await Promise.allSettled([...this.inFlight]);
     await this.consumer.disconnect();
   }
 
   private async onMessage(payload: EachMessagePayload): Promise<void> {
+    try {
+      await this.process(payload);
+    } catch (error) {
+      // Not committed: whoever owns the partition next receives the event again.
+      if (error instanceof ConsumerStopping) return;
+      throw error;
+    }
+  }
+
+  private async process(payload: EachMessagePayload): Promise<void> {
+    this.throwIfStopping();
     const { topic, partition, message } = payload;
     const heartbeat = () => payload.heartbeat();
     const started = Date.now();
@@ -196,7 +224,13 @@ export class EventConsumer {
     while (Date.now() < until) {
       this.throwIfStopping();
       await sleep(Math.min(1_000, until - Date.now()));
-      await heartbeat().catch(() => undefined);
+      try {
+        await heartbeat();
+      } catch (error) {
+        // The group is rebalancing: give the partition up (uncommitted, so the event is
+        // redelivered to its next owner) instead of retrying until we are evicted.
+        if (REBALANCE_ERRORS.has((error as { type?: string }).type ?? '')) throw error;
+      }
     }
   }
 

@@ -21,7 +21,7 @@ async function readToEnd(
   topic: string,
   groupId: string,
   commit: boolean,
-  visit: (letter: DeadLetter) => Promise<void>,
+  visit: (letter: DeadLetter) => void | Promise<void>,
 ): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
@@ -34,7 +34,7 @@ async function readToEnd(
 
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
   let count = 0;
-  let failure: unknown;
+  let failure: Error | undefined;
   let settle!: () => void;
   const done = new Promise<void>((resolve) => (settle = resolve));
   await consumer.connect();
@@ -54,7 +54,7 @@ async function readToEnd(
             headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
           });
         } catch (error) {
-          failure = error;
+          failure = error instanceof Error ? error : new Error(String(error));
           settle();
           throw error;
         }
@@ -76,7 +76,7 @@ async function readToEnd(
 /** Lists what is parked in `<topic>.dlq` without moving any consumer group. */
 export async function listDeadLetters(kafka: Kafka, topic: string, prefix = ''): Promise<DeadLetter[]> {
   const letters: DeadLetter[] = [];
-  await readToEnd(kafka, `${prefix}${dlqTopicOf(topic)}`, `${prefix}dlq-inspect-${randomUUID()}`, false, async (l) => {
+  await readToEnd(kafka, `${prefix}${dlqTopicOf(topic)}`, `${prefix}dlq-inspect-${randomUUID()}`, false, (l) => {
     letters.push(l);
   });
   return letters;

@@ -34,16 +34,29 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[], replicatio
   }
 }
 
-/** True when the broker answers a metadata request: used by readiness probes. */
-export async function brokerReachable(kafka: Kafka): Promise<boolean> {
+/**
+ * True when the broker answers a metadata request within `timeoutMs`: used by
+ * readiness probes, which must answer promptly rather than wait out the client's
+ * connection retries.
+ */
+export async function brokerReachable(kafka: Kafka, timeoutMs = 3_000): Promise<boolean> {
   const admin = kafka.admin({ retry: { retries: 0 } });
+  const check = admin
+    .connect()
+    .then(() => admin.describeCluster())
+    .then(
+      () => true,
+      () => false,
+    );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
   try {
-    await admin.connect();
-    await admin.describeCluster();
-    return true;
-  } catch {
-    return false;
+    return await Promise.race([check, timeout]);
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    clearTimeout(timer);
+    // A connect still retrying in the background is closed once it settles.
+    void check.finally(() => admin.disconnect().catch(() => undefined));
   }
 }

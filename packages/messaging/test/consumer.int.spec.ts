@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { encodeEvent, type AnyEvent } from '@orderflow/contracts';
+import { EventConsumer, KafkaPublisher, RetriableError, type DeliveryInfo, type EventConsumerOptions, type ProcessOutcome } from '../src';
+import { KafkaSandbox, deferred, orderConfirmed, orderPlaced, settle, waitFor, wire } from './support';
+
+let sandbox: KafkaSandbox;
+
+beforeEach(() => {
+  sandbox = new KafkaSandbox('it-messaging-consumer');
+});
+
+afterEach(async () => {
+  await sandbox.cleanup();
+});
+
+interface Handled {
+  event: AnyEvent;
+  delivery: DeliveryInfo;
+}
+
+/** Topics, a publisher, and a consumer of `<prefix>orders.events` in group `<prefix>payment`, not yet started. */
+async function consumerOf(options: Partial<EventConsumerOptions> & Pick<EventConsumerOptions, 'handle'>) {
+  await sandbox.createTopics(['orders.events']);
+  const publisher = new KafkaPublisher(sandbox.kafka, sandbox.prefix);
+  const deadLetters = new KafkaPublisher(sandbox.kafka, sandbox.prefix);
+  sandbox.onCleanup(() => publisher.disconnect());
+  sandbox.onCleanup(() => deadLetters.disconnect());
+  const outcomes: ProcessOutcome[] = [];
+  const consumer = new EventConsumer(sandbox.kafka, {
+    groupId: 'payment',
+    topics: ['orders.events'],
+    topicPrefix: sandbox.prefix,
+    handles: () => true,
+    deadLetters,
+    initialBackoffMs: 20,
+    maxBackoffMs: 100,
+    onOutcome: (outcome) => outcomes.push(outcome),
+    ...options,
+  });
+  const group = `${sandbox.prefix}payment`;
+  sandbox.trackGroup(group);
+  sandbox.onCleanup(() => consumer.stop());
+  const topic = `${sandbox.prefix}orders.events`;
+  return {
+    publisher,
+    consumer,
+    outcomes,
+    topic,
+    dlq: `${topic}.dlq`,
+    /** Committed offset of `partition`, -1 when none. */
+    committed: async (partition: number) => (await sandbox.committedOffsets(group, topic)).get(partition) ?? -1,
+  };
+}
+
+describe('EventConsumer', () => {
+  it('hands valid events to the handler and commits each offset only after its handler resolved', async () => {
+    const orderId = `order-${randomUUID()}`;
+    const first = orderPlaced(orderId);
+    const second = orderConfirmed(orderId);
+    const gate = deferred();
+    const handled: Handled[] = [];
+    const { publisher, consumer, committed, topic, outcomes } = await consumerOf({
+      handle: async (event, delivery) => {
+        handled.push({ event, delivery });
+        if (event.id === second.id) await gate.promise;
+      },
+    });
+    // Cleanup runs last-registered first: a failed assertion must not leave stop() waiting on the gate.
+    sandbox.onCleanup(async () => gate.resolve());
+    await publisher.send([wire(first), wire(second)]);
+
+    await consumer.start();
+    await waitFor(() => handled.length === 2, { what: 'both events to reach the handler' });
+
+    const partition = handled[0]!.delivery.partition;
+    expect(handled).toEqual([
+      { event: first, delivery: { topic, partition, offset: '0' } },
+      { event: second, delivery: { topic, partition, offset: '1' } },
+    ]);
+    // The second handler is still running: only the first offset may be committed.
+    expect(await committed(partition)).toBe(1);
+    await settle(300);
+    expect(await committed(partition)).toBe(1);
+
+    gate.resolve();
+    await waitFor(async () => (await committed(partition)) === 2, { what: 'the second offset to be committed' });
+    expect(outcomes).toEqual(['processed', 'processed']);
+  });
+
+  it('retries a retriable failure and then handles the event exactly once more, with nothing dead-lettered', async () => {
+    const placed = orderPlaced();
+    let calls = 0;
+    let handledAt: DeliveryInfo | undefined;
+    const { publisher, consumer, committed, dlq, outcomes } = await consumerOf({
+      maxAttempts: 1,
+      handle: async (_event, delivery) => {
+        calls++;
+        if (calls <= 2) throw new RetriableError('database is restarting');
+        handledAt = delivery;
+      },
+    });
+    await publisher.send([wire(placed)]);
+
+    await consumer.start();
+    await waitFor(() => handledAt !== undefined, { what: 'the third attempt to succeed' });
+    await waitFor(async () => (await committed(handledAt!.partition)) === 1, { what: 'the offset to be committed' });
+
+    await settle(200);
+    expect(calls).toBe(3);
+    expect(outcomes).toEqual(['processed']);
+    expect(await sandbox.topicSize(dlq)).toBe(0);
+  });
+
+  it('does not count retriable failures towards the attempts before dead-lettering', async () => {
+    const placed = orderPlaced();
+    const failures = [new RetriableError('broker away'), new Error('bug'), new RetriableError('broker away'), new Error('bug')];
+    let calls = 0;
+    const { publisher, consumer, dlq, outcomes } = await consumerOf({
+      maxAttempts: 3,
+      handle: async () => {
+        const failure = failures[calls++];
+        if (failure) throw failure;
+      },
+    });
+    await publisher.send([wire(placed)]);
+
+    await consumer.start();
+    await waitFor(() => outcomes.length === 1, { what: 'an outcome' });
+
+    expect(outcomes).toEqual(['processed']);
+    expect(calls).toBe(5);
+    expect(await sandbox.topicSize(dlq)).toBe(0);
+  });
+
+  it('dead-letters an event whose handler keeps failing after maxAttempts attempts, then moves on', async () => {
+    const orderId = `order-${randomUUID()}`;
+    const poison = orderPlaced(orderId);
+    const next = orderConfirmed(orderId);
+    const calls = new Map<string, number>();
+    const handled: Handled[] = [];
+    const { publisher, consumer, committed, topic, dlq, outcomes } = await consumerOf({
+      maxAttempts: 3,
+      handle: async (event, delivery) => {
+        calls.set(event.id, (calls.get(event.id) ?? 0) + 1);
+        if (event.id === poison.id) throw new TypeError('cannot read properties of undefined');
+        handled.push({ event, delivery });
+      },
+    });
+    await publisher.send([wire(poison), wire(next)]);
+
+    await consumer.start();
+    await waitFor(() => handled.length === 1, { what: 'the next event' });
+
+    expect(calls.get(poison.id)).toBe(3);
+    expect(handled[0]?.event).toEqual(next);
+    const partition = handled[0]!.delivery.partition;
+    await waitFor(async () => (await committed(partition)) === 2, { what: 'both offsets to be committed' });
+    expect(outcomes).toEqual(['dead-lettered', 'processed']);
+
+    const [letter, ...more] = await sandbox.readTopic(dlq, 1);
+    expect(more).toEqual([]);
+    const original = encodeEvent(poison);
+    expect(letter?.key).toBe(original.key);
+    expect(letter?.value).toBe(original.value);
+    expect(letter?.headers).toMatchObject({
+      ...original.headers,
+      'dlq-error': 'cannot read properties of undefined',
+      'dlq-error-name': 'TypeError',
+      'dlq-original-topic': topic,
+      'dlq-original-partition': String(partition),
+      'dlq-original-offset': '0',
+      'dlq-consumer-group': 'payment',
+      'dlq-attempts': '3',
+    });
+    expect(Number.isNaN(Date.parse(letter?.headers['dlq-at'] ?? ''))).toBe(false);
+    expect(await sandbox.topicSize(dlq)).toBe(1);
+  });
+
+  it('dead-letters invalid messages with the reason and keeps processing the partition', async () => {
+    const orderId = `order-${randomUUID()}`;
+    const placed = encodeEvent(orderPlaced(orderId));
+    const invalid = [
+      { reason: /value is not JSON/, message: { ...placed, value: '{"orderId": ' } },
+      {
+        reason: /envelope is incomplete: ce_id is required; ce_source is required/,
+        message: { key: orderId, value: placed.value, headers: { 'content-type': 'application/json', ce_type: 'OrderPlaced' } },
+      },
+      { reason: /OrderPlaced data is invalid: items /, message: { ...placed, value: JSON.stringify({ ...JSON.parse(placed.value), items: [] }) } },
+      { reason: /unknown event type "OrderTeleported"/, message: { ...placed, headers: { ...placed.headers, ce_type: 'OrderTeleported' } } },
+      { reason: /does not match subject/, message: { ...placed, key: 'someone-else', headers: { ...placed.headers } } },
+    ];
+    const valid = orderConfirmed(orderId);
+    const handled: Handled[] = [];
+    const { publisher, consumer, committed, topic, dlq, outcomes } = await consumerOf({
+      handle: async (event, delivery) => {
+        handled.push({ event, delivery });
+      },
+    });
+    // All keyed by the order (the mismatched key aside), so they share one partition, in this order.
+    await publisher.send([...invalid.map((i) => ({ topic: 'orders.events', ...i.message })), wire(valid)]);
+
+    await consumer.start();
+    await waitFor(() => handled.length === 1, { what: 'the valid event' });
+
+    expect(handled[0]?.event).toEqual(valid);
+    const partition = handled[0]!.delivery.partition;
+    await waitFor(async () => (await committed(partition)) === Number(handled[0]!.delivery.offset) + 1, { what: 'the commit' });
+    // The mismatched key may hash to another partition, consumed concurrently: compare as a multiset.
+    expect([...outcomes].sort()).toEqual(['dead-lettered', 'dead-lettered', 'dead-lettered', 'dead-lettered', 'dead-lettered', 'processed']);
+
+    const letters = await sandbox.readTopic(dlq, invalid.length);
+    expect(letters).toHaveLength(invalid.length);
+    const letterOf = (message: (typeof invalid)[number]['message']) =>
+      letters.find((l) => l.value === message.value && l.key === message.key && l.headers['ce_type'] === message.headers['ce_type']);
+    for (const { reason, message } of invalid) {
+      const letter = letterOf(message);
+      expect(letter?.headers['dlq-error']).toMatch(reason);
+      expect(letter?.headers).toMatchObject({ 'dlq-error-name': 'InvalidEventError', 'dlq-original-topic': topic, 'dlq-attempts': '0' });
+    }
+    // The four keyed by the order were parked with their own partition and offsets.
+    expect(invalid.slice(0, 4).map((i) => letterOf(i.message)?.headers['dlq-original-partition'])).toEqual(Array(4).fill(String(partition)));
+    expect(invalid.slice(0, 4).map((i) => letterOf(i.message)?.headers['dlq-original-offset'])).toEqual(['0', '1', '2', '3']);
+    expect(await sandbox.topicSize(dlq)).toBe(invalid.length);
+  });
+
+  it('acknowledges events of types it does not handle without calling the handler', async () => {
+    const orderId = `order-${randomUUID()}`;
+    const before = orderConfirmed(orderId);
+    const placed = orderPlaced(orderId);
+    const after = orderConfirmed(orderId);
+    const handled: Handled[] = [];
+    const { publisher, consumer, committed, dlq, outcomes } = await consumerOf({
+      handles: (type) => type === 'OrderPlaced',
+      handle: async (event, delivery) => {
+        handled.push({ event, delivery });
+      },
+    });
+    await publisher.send([wire(before), wire(placed), wire(after)]);
+
+    await consumer.start();
+    await waitFor(() => outcomes.length === 3, { what: 'three outcomes' });
+
+    expect(handled.map((h) => h.event)).toEqual([placed]);
+    expect(outcomes).toEqual(['ignored', 'processed', 'ignored']);
+    await waitFor(async () => (await committed(handled[0]!.delivery.partition)) === 3, { what: 'all three offsets to be committed' });
+    expect(await sandbox.topicSize(dlq)).toBe(0);
+  });
+});
