@@ -1,10 +1,6 @@
 #!/usr/bin/env bash
-# npm run bench: builds, starts PostgreSQL and Kafka if needed, then measures.
+# npm run bench [-- --orders N --concurrency C]: builds, starts PostgreSQL and Kafka if needed, then measures.
 source "$(dirname "$0")/lib.sh"
-check_node
-install_dependencies
-build
-ensure_postgres
-ensure_kafka
+prepare_system
 step "Benchmark"
 exec node "$ROOT/scripts/bench.cjs" "$@"

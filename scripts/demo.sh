@@ -3,11 +3,6 @@
 # Installs what is missing, starts PostgreSQL and Kafka, runs the four services
 # as separate processes, seeds the catalog and walks sample orders through.
 source "$(dirname "$0")/lib.sh"
-
-check_node
-install_dependencies
-build
-ensure_postgres
-ensure_kafka
+prepare_system
 step "Orderflow"
 exec node "$ROOT/scripts/demo.cjs" "$@"

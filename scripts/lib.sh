@@ -50,3 +50,12 @@ ensure_kafka() {
   step "Kafka"
   bash "$ROOT/infra/kafka/kafka.sh" start
 }
+
+# Everything a run of the system needs: Node, packages, a build, PostgreSQL, Kafka.
+prepare_system() {
+  check_node
+  install_dependencies
+  build
+  ensure_postgres
+  ensure_kafka
+}
