@@ -46,8 +46,12 @@ ensure_postgres() {
   fail "PostgreSQL did not become ready on 127.0.0.1:5432"
 }
 
+KAFKA_STARTED_HERE=0
 ensure_kafka() {
   step "Kafka"
+  if [ -z "${KAFKA_BROKERS:-}" ] && ! bash "$ROOT/infra/kafka/kafka.sh" status >/dev/null 2>&1; then
+    KAFKA_STARTED_HERE=1
+  fi
   bash "$ROOT/infra/kafka/kafka.sh" start
 }
 

@@ -29,6 +29,8 @@ phase "Lint" npx turbo run lint --output-logs=errors-only
 phase "Unit tests" npx turbo run test:unit --output-logs=new-only
 ensure_postgres
 ensure_kafka
+# A broker this run started is stopped at the end; one that was already running stays.
+trap '[ "$KAFKA_STARTED_HERE" = 1 ] && bash "$ROOT/infra/kafka/kafka.sh" stop >/dev/null 2>&1 || true' EXIT
 phase "kafkajs against the pinned Kafka (produce, idempotence, groups, admin)" node infra/kafka/compat-check.mjs
 phase "Integration tests (PostgreSQL + Kafka)" npx turbo run test:int --concurrency=1 --output-logs=new-only
 if [ -d "$ROOT/infra/deploy-tests" ]; then

@@ -4,9 +4,10 @@ import { ProductCatalogConsumer } from './catalog/product-catalog.consumer';
 import { ProductsController } from './catalog/products.controller';
 import { OrdersController } from './order/orders.controller';
 import { OrderSagaConsumer } from './saga/order-saga.consumer';
+import { OrderTimeoutJob } from './saga/order-timeout.job';
 
 @Module({
   controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer],
-  providers: [CustomerAuthGuard],
+  providers: [CustomerAuthGuard, OrderTimeoutJob],
 })
 export class OrdersModule {}

@@ -249,6 +249,24 @@ describe('order decider', () => {
     });
   });
 
+  describe('expiry (the saga deadline)', () => {
+    const expire: OrderCommand = { type: 'ExpireOrder', orderId: ORDER_ID, at };
+
+    it('cancels a PENDING order with reason TIMEOUT', () => {
+      expect(given(orderPlaced, paymentAuthorized).when(expire)).toEqual([orderCancelled('TIMEOUT')]);
+    });
+
+    it('leaves a CONFIRMED, COMPLETED or CANCELLED order alone', () => {
+      expect(given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed).when(expire)).toEqual([]);
+      expect(given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed, orderCompleted).when(expire)).toEqual([]);
+      expect(given(orderPlaced, orderCancelled('CUSTOMER_CANCELLED')).when(expire)).toEqual([]);
+    });
+
+    it('ignores a result that arrives after the timeout, recording it', () => {
+      expect(given(orderPlaced, orderCancelled('TIMEOUT')).when(record(stockReserved))).toEqual([stockReserved]);
+    });
+  });
+
   describe('unknown orders', () => {
     it.each([paymentAuthorized, stockReserved, paymentDeclined, stockUnavailable, pickupScheduled])(
       'refuses a $type for an order it never saw',

@@ -36,6 +36,8 @@ export type OrderState =
 export type OrderCommand =
   | { type: 'PlaceOrder'; order: Placed }
   | { type: 'CancelOrder'; orderId: string; at: Date }
+  /** Payment or stock never answered in time: give up, and let every service compensate. */
+  | { type: 'ExpireOrder'; orderId: string; at: Date }
   /** The saga: a result from payment, inventory or shipping arrived. */
   | { type: 'RecordOutcome'; outcome: OrderOutcomeEvent; at: Date };
 
@@ -56,6 +58,8 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
         throw new DomainError('ILLEGAL_STATE', `order ${command.orderId} is ${state.status} and can no longer be cancelled`);
       }
       return [cancelled(command.orderId, 'CUSTOMER_CANCELLED', command.at)];
+    case 'ExpireOrder':
+      return state.status === 'PENDING' ? [cancelled(command.orderId, 'TIMEOUT', command.at)] : [];
     case 'RecordOutcome':
       return [command.outcome, ...react(command.outcome, state, command.at)];
     default: {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { toEnvelope, type AnyEvent, type EventEnvelope } from '@orderflow/contracts';
 import { ConcurrencyError, DomainError, decideAndAppend, readStream } from '@orderflow/eventstore';
-import { In, type EntityManager } from 'typeorm';
+import { In, LessThan, type EntityManager } from 'typeorm';
 import { Product } from '../catalog/product.entity';
 import { isOwnEvent, orderDecider, orderStream, type OrderCommand, type OrderOutcomeEvent, type OrderState } from './order.decider';
 import { IdempotencyKey, OrderSummary } from './order.entities';
@@ -115,6 +115,22 @@ async function replay(tx: EntityManager, previous: IdempotencyKey, requestHash: 
 export async function cancelOrder(tx: EntityManager, customerId: string, orderId: string, now: Date): Promise<void> {
   await findOwnedSummary(tx, customerId, orderId);
   await execute(tx, orderId, { type: 'CancelOrder', orderId, at: now }, now);
+}
+
+/** Cancels the order with reason TIMEOUT if it is still PENDING; true when it did. */
+export async function expireOrder(tx: EntityManager, orderId: string, now: Date): Promise<boolean> {
+  const { appended } = await execute(tx, orderId, { type: 'ExpireOrder', orderId, at: now }, now);
+  return appended.length > 0;
+}
+
+export async function findStalePendingOrders(tx: EntityManager, placedBefore: Date, limit = 100): Promise<string[]> {
+  const rows = await tx.getRepository(OrderSummary).find({
+    select: { orderId: true },
+    where: { status: 'PENDING', placedAt: LessThan(placedBefore) },
+    order: { placedAt: 'ASC' },
+    take: limit,
+  });
+  return rows.map((r) => r.orderId);
 }
 
 /** The saga's entry point: record a result from another service and react to it. */
