@@ -228,6 +228,26 @@ describe('the order flow across four services', () => {
     expect(await system.cluster.query('payment', "SELECT 1 FROM payments WHERE order_id = $1", [poisonId])).toEqual([]);
   });
 
+  it('rebuilds every read model from the event log to the same rows', async () => {
+    await waitForQuiet(system.cluster);
+    const tables = [
+      ['orders', 'order_summaries', 'order_id'],
+      ['payment', 'payments', 'order_id'],
+      ['inventory', 'stock', 'sku'],
+      ['shipping', 'shipments', 'order_id'],
+    ] as const;
+    const snapshot = async (service: (typeof tables)[number][0], table: string, key: string) =>
+      (await system.cluster.query<Record<string, unknown>>(service, `SELECT * FROM ${table} ORDER BY ${key}`)).map(
+        ({ updated_at: _ignored, ...row }) => row,
+      );
+    for (const [service, table, key] of tables) {
+      const before = await snapshot(service, table, key);
+      expect(before.length).toBeGreaterThan(0);
+      expect(await system.cluster.replay(service)).toMatch(new RegExp(`rebuilt ${table} from \\d+ stream`));
+      expect(await snapshot(service, table, key)).toEqual(before);
+    }
+  });
+
   it('holds every invariant once the system is quiet', async () => {
     await system.assertInvariants();
   });

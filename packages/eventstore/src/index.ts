@@ -13,3 +13,4 @@ export { inTransaction, type RetryOptions } from './transaction';
 export { OutboxRelay, type OutboxMessage, type OutboxRelayOptions, type RelayLogger } from './outbox-relay';
 export { ConcurrencyError, DomainError, isTransientDatabaseError, type DomainErrorCode } from './errors';
 export { decideAndAppend, type Decider, type DecideResult } from './decider';
+export { forEachStream, rebuildProjection, type ProjectionRebuild } from './replay';

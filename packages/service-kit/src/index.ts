@@ -4,3 +4,4 @@ export { commonConfig, loadConfig, configVariables, ConfigError } from './config
 export { EventContext, EventHandlers, KafkaEventTransport, OnEvent, isRetriable } from './event-transport';
 export { Metrics } from './metrics';
 export { BrokerProbe } from './broker-probe';
+export { replayCommand, type ReplayDefinition } from './replay-command';

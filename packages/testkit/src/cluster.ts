@@ -55,6 +55,14 @@ export class Cluster {
     await Promise.all(SERVICES.map((name) => this.services[name].stop('SIGTERM').catch(() => undefined)));
   }
 
+  /** Runs a service's replay command: rebuilds its read models from its event log. */
+  async replay(name: ServiceName): Promise<string> {
+    const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'apps', name, 'dist/replay.js')], {
+      env: { ...process.env, ...this.services[name].environment },
+    });
+    return stdout;
+  }
+
   /** Runs the inventory seed command against this cluster's inventory database. */
   async seed(catalogFile?: string): Promise<string> {
     const inventory = this.services.inventory;

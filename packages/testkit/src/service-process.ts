@@ -21,6 +21,11 @@ export class ServiceProcess {
     readonly logFile: string,
   ) {}
 
+  /** The environment the service runs with (on top of the caller's). */
+  get environment(): Record<string, string> {
+    return { ...this.env, PORT: String(this.port) };
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }

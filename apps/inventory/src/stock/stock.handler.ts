@@ -101,3 +101,16 @@ async function projectLevels(tx: EntityManager, events: ProductEvent[], now: Dat
     await tx.getRepository(StockView).update({ sku }, { stocked, available, reserved, committed, updatedAt: now });
   }
 }
+
+/** The stock row of one product stream, from scratch: used to rebuild the read model. */
+export async function projectProductStream(tx: EntityManager, events: ProductEvent[]): Promise<void> {
+  const catalogued = events.find((e) => e.type === 'ProductCatalogued');
+  if (catalogued?.type !== 'ProductCatalogued') return;
+  const state = events.reduce(evolveProduct, initialProduct());
+  if (!state.catalogued) return;
+  const { sku, name, unitPrice, currency } = catalogued.data;
+  const { stocked, available, reserved, committed } = state;
+  const last = events.at(-1)!;
+  const updatedAt = new Date(last.type === 'StockLevelChanged' ? last.data.changedAt : last.data.cataloguedAt);
+  await tx.getRepository(StockView).insert({ sku, name, unitPrice, currency, stocked, available, reserved, committed, updatedAt });
+}

@@ -171,7 +171,7 @@ export async function getOrder(tx: EntityManager, customerId: string, orderId: s
   };
 }
 
-async function projectSummary(tx: EntityManager, state: OrderState, now: Date): Promise<void> {
+export async function projectSummary(tx: EntityManager, state: OrderState, now: Date): Promise<void> {
   if (state.status === 'NONE') return;
   const { order } = state;
   await tx.getRepository(OrderSummary).upsert(

@@ -34,7 +34,7 @@ export async function reactToOrderEvent(
   return appended;
 }
 
-async function project(tx: EntityManager, state: PaymentState, now: Date): Promise<void> {
+export async function project(tx: EntityManager, state: PaymentState, now: Date): Promise<void> {
   if (state.status === 'NONE') return;
   await tx.getRepository(PaymentView).upsert(
     {

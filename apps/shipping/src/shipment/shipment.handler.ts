@@ -55,7 +55,7 @@ function trackingNumberFor(orderId: string): string {
   return `TRK${orderId.replace(/-/g, '').slice(0, 12).toUpperCase()}`;
 }
 
-async function project(tx: EntityManager, state: ShipmentState, carrier: string, now: Date): Promise<void> {
+export async function project(tx: EntityManager, state: ShipmentState, carrier: string, now: Date): Promise<void> {
   if (state.status === 'NONE') return;
   await tx.getRepository(ShipmentView).upsert(
     {
