@@ -42,7 +42,7 @@ step "Summary ($((SECONDS - started))s)"
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean).map(JSON.parse);
   const sum = (k) => lines.reduce((n, l) => n + l[k], 0);
-  for (const l of lines) console.log(`  ${require("path").relative(process.cwd(), l.cwd) || "."}: ${l.passed} passed, ${l.failed} failed`);
+  for (const l of lines.filter((l) => l.passed + l.failed > 0)) console.log(`  ${require("path").relative(process.cwd(), l.cwd) || "."}: ${l.passed} passed, ${l.failed} failed`);
   console.log(`${sum("passed")} passed, ${sum("failed") + sum("suitesFailed")} failed` + (sum("skipped") ? `, ${sum("skipped")} skipped` : ""));
 ' "$ORDERFLOW_TEST_TALLY"
 exit $status

@@ -159,6 +159,7 @@ describe('the order flow across four services', () => {
 
     const badJson = await grace.placeOrder('{"items": [');
     expect(badJson.status).toBe(400);
+    expect(badJson.body).toMatchObject({ error: 'BAD_REQUEST', message: expect.stringMatching(/JSON/) });
 
     const unknownField = await grace.placeOrder({ ...order([{ sku: 'DESK-LAMP', quantity: 1 }]), coupon: 'FREE' } as never);
     expect(unknownField.status).toBe(400);

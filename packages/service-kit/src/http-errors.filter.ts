@@ -1,4 +1,4 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { DomainError, type DomainErrorCode } from '@orderflow/eventstore';
 
 const STATUS: Record<DomainErrorCode, number> = {
@@ -31,9 +31,15 @@ export class HttpErrorsFilter implements ExceptionFilter {
       return;
     }
     if (exception instanceof HttpException) {
+      // Nest's own errors (malformed JSON, unknown route, …) in the same shape as ours.
+      const status = exception.getStatus();
       const body = exception.getResponse();
-      response.status(exception.getStatus()).json(typeof body === 'string' ? { error: body, message: body } : body);
-      return;
+      const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
+      const error = (HttpStatus[status] ?? 'ERROR').toString();
+      if (status < 500) {
+        response.status(status).json({ error, message: Array.isArray(message) ? message.join('; ') : String(message) });
+        return;
+      }
     }
     this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     response.status(500).json({ error: 'INTERNAL', message: 'internal server error' });
