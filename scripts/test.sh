@@ -14,12 +14,14 @@ mkdir -p "$ORDERFLOW_CACHE"
 : > "$ORDERFLOW_TEST_TALLY"
 
 status=0
+failed_phases=()
 phase() {
   local name="$1"; shift
   step "$name"
   local t=$SECONDS
   if ! (cd "$ROOT" && "$@"); then
     status=1
+    failed_phases+=("$name")
     printf '\033[31m%s failed\033[0m\n' "$name"
   fi
   printf '(%s: %ss)\n' "$name" "$((SECONDS - t))"
@@ -39,6 +41,7 @@ fi
 phase "End-to-end tests (four services as processes)" npm run test:e2e -w @orderflow/e2e
 
 step "Summary ($((SECONDS - started))s)"
+for name in "${failed_phases[@]}"; do printf '\033[31mfailed phase: %s\033[0m\n' "$name"; done
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean).map(JSON.parse);
   const sum = (k) => lines.reduce((n, l) => n + l[k], 0);

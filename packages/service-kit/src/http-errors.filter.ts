@@ -34,10 +34,10 @@ export class HttpErrorsFilter implements ExceptionFilter {
       // Nest's own errors (malformed JSON, unknown route, …) in the same shape as ours.
       const status = exception.getStatus();
       const body = exception.getResponse();
-      const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
-      const error = (HttpStatus[status] ?? 'ERROR').toString();
+      const detail = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+      const message = typeof detail === 'string' ? detail : Array.isArray(detail) ? detail.join('; ') : exception.message;
       if (status < 500) {
-        response.status(status).json({ error, message: Array.isArray(message) ? message.join('; ') : String(message) });
+        response.status(status).json({ error: HttpStatus[status] ?? 'ERROR', message });
         return;
       }
     }
