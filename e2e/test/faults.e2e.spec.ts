@@ -1,4 +1,5 @@
-import { kafka, managesKafka } from '@orderflow/testkit';
+import { join } from 'node:path';
+import { ServiceProcess, kafka, managesKafka } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
 describe('faults: nothing is lost when a service, the broker or a process stops', () => {
@@ -68,6 +69,34 @@ describe('faults: nothing is lost when a service, the broker or a process stops'
     for (const id of ids) {
       const view = await carol.waitForStatus(id, ['COMPLETED', 'CANCELLED']);
       expect(view.status).toBe(ids.indexOf(id) % 5 === 0 ? 'CANCELLED' : 'COMPLETED');
+    }
+  });
+
+  it('shares the work between two inventory instances in one consumer group, applying nothing twice', async () => {
+    const first = system.cluster.services.inventory;
+    const second = new ServiceProcess('inventory', first.port + 10, first.environment, join(first.logFile, '..', 'inventory-2.log'));
+    second.start();
+    try {
+      await second.waitReady();
+      const reservationsBy = async (instance: ServiceProcess): Promise<number> => {
+        const text = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith('orderflow_events_consumed_total{') && l.includes('type="OrderPlaced"') && l.includes('outcome="processed"'));
+        return line ? Number(line.split(' ').at(-1)) : 0;
+      };
+      const erin = system.customer('erin');
+      const before = await reservationsBy(second);
+      const ids: string[] = [];
+      // Orders are keyed by random ids over 3 partitions: keep placing until both instances took some.
+      for (let round = 0; round < 12 && (ids.length < 10 || (await reservationsBy(second)) === before); round++) {
+        const placed = await Promise.all([1, 2, 3, 4, 5].map(() => erin.placeOrder(order([{ sku: 'USB-C-HUB', quantity: 1 }]))));
+        ids.push(...placed.map((p) => p.body.orderId));
+        for (const id of ids.slice(-5)) await erin.waitForStatus(id, ['COMPLETED']);
+      }
+      expect(await reservationsBy(second)).toBeGreaterThan(before);
+      for (const id of ids) expect((await erin.getOrder(id)).body.status).toBe('COMPLETED');
+    } finally {
+      const stopped = await second.stop('SIGTERM');
+      expect(stopped.code).toBe(0);
     }
   });
 
