@@ -14,3 +14,4 @@ export { OutboxRelay, type OutboxMessage, type OutboxRelayOptions, type RelayLog
 export { ConcurrencyError, DomainError, isTransientDatabaseError, type DomainErrorCode } from './errors';
 export { decideAndAppend, type Decider, type DecideResult } from './decider';
 export { forEachStream, rebuildProjection, type ProjectionRebuild } from './replay';
+export { bigintAsNumber } from './columns';

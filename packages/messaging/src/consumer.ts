@@ -3,6 +3,7 @@ import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import type { MessagingLogger } from './kafka';
 import type { KafkaPublisher } from './publisher';
 import { isMarkedRetriable, type ErrorClassifier } from './errors';
+import { headerStrings } from './headers';
 
 export interface DeliveryInfo {
   topic: string;
@@ -128,9 +129,7 @@ export class EventConsumer {
     const heartbeat = () => payload.heartbeat();
     const started = Date.now();
     const delivery: DeliveryInfo = { topic, partition, offset: message.offset };
-    const headers = Object.fromEntries(
-      Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v[0]?.toString() : v?.toString()]),
-    );
+    const headers = headerStrings(message.headers);
     const incoming = { key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers };
 
     let event: AnyEvent;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dlqTopicOf } from '@orderflow/contracts';
 import type { Kafka } from 'kafkajs';
+import { headerStrings } from './headers';
 import type { KafkaPublisher } from './publisher';
 
 export interface DeadLetter {
@@ -51,7 +52,7 @@ async function readToEnd(
             offset: message.offset,
             key: message.key?.toString() ?? null,
             value: message.value?.toString() ?? null,
-            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+            headers: headerStrings(message.headers),
           });
         } catch (error) {
           failure = error instanceof Error ? error : new Error(String(error));

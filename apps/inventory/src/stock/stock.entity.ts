@@ -1,13 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-const int = { to: (v: number) => v, from: (v: string | number) => Number(v) };
+import { bigintAsNumber } from '@orderflow/eventstore';
 
 /** Read model behind GET /stock/:sku. */
 @Entity('stock')
 export class StockView {
   @PrimaryColumn('text') sku!: string;
   @Column('text') name!: string;
-  @Column('bigint', { name: 'unit_price', transformer: int }) unitPrice!: number;
+  @Column('bigint', { name: 'unit_price', transformer: bigintAsNumber }) unitPrice!: number;
   @Column('text') currency!: string;
   @Column('integer') stocked!: number;
   @Column('integer') available!: number;

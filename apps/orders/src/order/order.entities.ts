@@ -1,6 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-const int = { to: (v: number) => v, from: (v: string | number) => Number(v) };
+import { bigintAsNumber } from '@orderflow/eventstore';
 
 /** Read model of an order's current status, updated in the transaction that appends to its stream. */
 @Entity('order_summaries')
@@ -10,7 +9,7 @@ export class OrderSummary {
   @Column('text') status!: string;
   @Column('text', { nullable: true }) reason!: string | null;
   @Column('jsonb') items!: { sku: string; quantity: number; unitPrice: number }[];
-  @Column('bigint', { transformer: int }) total!: number;
+  @Column('bigint', { transformer: bigintAsNumber }) total!: number;
   @Column('text') currency!: string;
   @Column('timestamptz', { name: 'placed_at' }) placedAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;

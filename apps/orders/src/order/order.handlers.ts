@@ -44,7 +44,7 @@ export async function placeOrder(tx: EntityManager, input: PlaceOrderInput): Pro
   const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
   if (idempotencyKey) {
     const previous = await tx.getRepository(IdempotencyKey).findOneBy({ customerId, key: idempotencyKey });
-    if (previous) return replay(tx, previous, requestHash);
+    if (previous) return answerRepeatedRequest(tx, previous, requestHash);
   }
 
   // One line per SKU: inventory reserves per SKU, and a merged quantity could exceed what one line may hold.
@@ -92,7 +92,7 @@ export async function placeOrder(tx: EntityManager, input: PlaceOrderInput): Pro
   );
   if (idempotencyKey) {
     // A concurrent request with the same key makes this insert wait, then fail on the
-    // primary key: the transaction retries and takes the replay path above.
+    // primary key: the transaction retries and answers with the first request's order.
     try {
       await tx.getRepository(IdempotencyKey).insert({ customerId, key: idempotencyKey, requestHash, orderId, createdAt: now });
     } catch (error) {
@@ -104,7 +104,7 @@ export async function placeOrder(tx: EntityManager, input: PlaceOrderInput): Pro
   return { orderId, status: 'PENDING' };
 }
 
-async function replay(tx: EntityManager, previous: IdempotencyKey, requestHash: string): Promise<{ orderId: string; status: string }> {
+async function answerRepeatedRequest(tx: EntityManager, previous: IdempotencyKey, requestHash: string): Promise<{ orderId: string; status: string }> {
   if (previous.requestHash !== requestHash) {
     throw new DomainError('IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was already used with a different request body');
   }
