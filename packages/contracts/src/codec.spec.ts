@@ -1,6 +1,14 @@
 import type { EventData } from './catalog';
-import { decodeEvent, encodeEvent, InvalidEventError, validateEventData, type IncomingMessage } from './codec';
-import { createEvent } from './envelope';
+import {
+  assertValidEvent,
+  decodeEvent,
+  encodeEvent,
+  InvalidEventError,
+  isUnhandledEvent,
+  validateEventData,
+  type IncomingMessage,
+} from './codec';
+import { createEvent, type AnyEvent } from './envelope';
 
 const ORDER_ID = 'order-1';
 const time = new Date('2025-03-01T10:00:00.000Z');
@@ -106,6 +114,54 @@ describe('event codec', () => {
     });
   });
 
+  describe('decoding is tolerant of fields it does not know', () => {
+    it('accepts data with an unknown field and drops it', () => {
+      const decoded = decodeEvent(withData({ ...placed, coupon: 'FREE' }));
+      expect(decoded).toEqual(orderPlaced);
+      expect(decoded.data).not.toHaveProperty('coupon');
+    });
+
+    it('drops unknown fields in nested objects and in array items', () => {
+      const decoded = decodeEvent(
+        withData({
+          ...placed,
+          payment: { token: 'tok_visa', cvc: '123' },
+          items: placed.items.map((line) => ({ ...line, colour: 'red' })),
+          shippingAddress: { ...placed.shippingAddress, line2: 'Flat 3' },
+        }),
+      );
+      expect(decoded.data).toEqual(placed);
+    });
+
+    it('reads the StockLevelChanged that inventory published with its state spread into it', () => {
+      const data = {
+        sku: 'MUG-01',
+        stocked: 10,
+        available: 8,
+        reserved: 2,
+        committed: 0,
+        cause: 'RESERVED',
+        orderId: ORDER_ID,
+        changedAt: time.toISOString(),
+        name: 'Mug',
+        unitPrice: 1_250,
+        currency: 'EUR',
+        catalogued: true,
+      };
+      const wire = encodeEvent(
+        createEvent('StockLevelChanged', { ...data, cause: 'RESERVED' }, { source: 'orderflow/inventory', time, id: 'event-9' }),
+      );
+      const { catalogued: _, ...declared } = data;
+      const decoded = decodeEvent(wire);
+      expect(decoded.data).toEqual(declared);
+    });
+
+    it('returns data a service can record again under the strict producer check', () => {
+      const decoded = decodeEvent(withData({ ...placed, coupon: 'FREE', payment: { token: 'tok_visa', cvc: '123' } }));
+      expect(() => assertValidEvent(decoded)).not.toThrow();
+    });
+  });
+
   describe('decoding rejects', () => {
     it('a message without a key', () => {
       expect(rejectionOf(received({ key: null })).message).toMatch(/no key/);
@@ -172,19 +228,16 @@ describe('event codec', () => {
       expect(error.issues).toContainEqual({ field: 'placedAt', message: 'is required' });
     });
 
-    it('data with an additional property', () => {
-      const error = rejectionOf(withData({ ...placed, coupon: 'FREE' }));
-      expect(error.issues).toEqual([{ field: 'coupon', message: 'is not an allowed field' }]);
-    });
-
-    it('data with an additional property in a nested object', () => {
-      const error = rejectionOf(withData({ ...placed, payment: { token: 'tok_visa', cvc: '123' } }));
-      expect(error.issues).toEqual([{ field: 'payment.cvc', message: 'is not an allowed field' }]);
+    it('data missing a field even when it also carries one it does not know, naming only the missing one', () => {
+      const { customerId: _, ...withoutCustomer } = placed;
+      const error = rejectionOf(withData({ ...withoutCustomer, coupon: 'FREE' }));
+      expect(error.issues).toEqual([{ field: 'customerId', message: 'is required' }]);
     });
 
     it('data of another event type', () => {
       const error = rejectionOf(withData({ orderId: ORDER_ID, confirmedAt: time.toISOString() }));
-      expect(error.issues.map((i) => i.field)).toEqual(expect.arrayContaining(['confirmedAt', 'customerId', 'items']));
+      expect(error.issues.map((i) => i.field)).toEqual(expect.arrayContaining(['customerId', 'items']));
+      expect(error.issues.map((i) => i.field)).not.toContain('confirmedAt');
     });
   });
 
@@ -197,6 +250,85 @@ describe('event codec', () => {
       expect(() => validateEventData('OrderConfirmed', { orderId: ORDER_ID, confirmedAt: '1 March 2025' })).toThrow(
         InvalidEventError,
       );
+    });
+
+    it('refuses a field the schema does not declare, naming the event type and the field', () => {
+      const data = { sku: 'MUG-01', stocked: 5, available: 5, reserved: 0, committed: 0, cause: 'RESTOCKED', changedAt: time.toISOString() };
+      expect(() => validateEventData('StockLevelChanged', { ...data, catalogued: true })).toThrow(
+        new InvalidEventError('StockLevelChanged data is invalid', [{ field: 'catalogued', message: 'is not an allowed field' }]),
+      );
+      expect(() => validateEventData('StockLevelChanged', { ...data, catalogued: true })).toThrow(
+        'StockLevelChanged data is invalid: catalogued is not an allowed field',
+      );
+    });
+
+    it('refuses an unknown field in a nested object, naming its path', () => {
+      expect(() => validateEventData('OrderPlaced', { ...placed, payment: { token: 'tok_visa', cvc: '123' } })).toThrow(
+        'OrderPlaced data is invalid: payment.cvc is not an allowed field',
+      );
+    });
+  });
+
+  describe('assertValidEvent', () => {
+    it('accepts an event built by createEvent', () => {
+      expect(() => assertValidEvent(orderPlaced)).not.toThrow();
+    });
+
+    it('refuses data the schema forbids, naming the event type and the field', () => {
+      const event = { ...orderPlaced, data: { ...placed, total: -1 } };
+      expect(() => assertValidEvent(event)).toThrow(/^OrderPlaced data is invalid: total /);
+    });
+
+    it('refuses an unknown field in the data', () => {
+      const event = { ...orderPlaced, data: { ...placed, coupon: 'FREE' } };
+      expect(() => assertValidEvent(event)).toThrow('OrderPlaced data is invalid: coupon is not an allowed field');
+    });
+
+    it('refuses a subject that is not the key field of the data', () => {
+      const event: AnyEvent = { ...orderPlaced, subject: 'order-2' };
+      expect(() => assertValidEvent(event)).toThrow(new InvalidEventError('OrderPlaced subject "order-2" does not match data.orderId "order-1"'));
+    });
+
+    it('refuses a product event whose subject is not its sku', () => {
+      const event = createEvent(
+        'ProductCatalogued',
+        { sku: 'MUG-01', name: 'Mug', unitPrice: 1_250, currency: 'EUR', cataloguedAt: time.toISOString() },
+        { source: 'orderflow/inventory', time },
+      );
+      expect(() => assertValidEvent({ ...event, subject: 'order-1' })).toThrow(/subject "order-1" does not match data.sku "MUG-01"/);
+    });
+
+    it('refuses a type the catalog does not know', () => {
+      const event = { ...orderPlaced, type: 'OrderShipped' } as unknown as AnyEvent;
+      expect(() => assertValidEvent(event)).toThrow(new InvalidEventError('unknown event type "OrderShipped"'));
+    });
+
+    it('refuses a type that is only a property every object inherits', () => {
+      const event = { ...orderPlaced, type: 'constructor' } as unknown as AnyEvent;
+      expect(() => assertValidEvent(event)).toThrow('unknown event type "constructor"');
+    });
+  });
+
+  describe('isUnhandledEvent', () => {
+    const handlesOrderPlaced = (type: string) => type === 'OrderPlaced';
+    const headers = (type?: string) => ({ ...received().headers, ce_type: type });
+
+    it('skips an event type the consumer does not handle', () => {
+      expect(isUnhandledEvent(headers('OrderConfirmed'), handlesOrderPlaced)).toBe(true);
+    });
+
+    it('does not skip an event type the consumer handles', () => {
+      expect(isUnhandledEvent(headers('OrderPlaced'), handlesOrderPlaced)).toBe(false);
+    });
+
+    it('skips an event type the catalog does not know yet, as a newer producer may send', () => {
+      expect(isUnhandledEvent(headers('OrderGiftWrapped'), () => true)).toBe(true);
+      expect(isUnhandledEvent(headers('toString'), () => true)).toBe(true);
+    });
+
+    it('does not skip a message without a type, so decoding dead-letters it', () => {
+      expect(isUnhandledEvent(headers(undefined), handlesOrderPlaced)).toBe(false);
+      expect(isUnhandledEvent(headers(''), handlesOrderPlaced)).toBe(false);
     });
   });
 });

@@ -16,5 +16,3 @@ export const TOPIC_PARTITIONS = 3;
 
 export const dlqTopicOf = (topic: string): string => `${topic}.dlq`;
 
-/** Tests and side-by-side environments isolate themselves with a prefix (`e2e-ab12.`). */
-export const prefixedTopic = (prefix: string, topic: string): string => `${prefix}${topic}`;

@@ -28,6 +28,12 @@ export const StockReleased = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Tombstone: the order was cancelled before inventory saw it placed. Nothing was
+ * reserved, and a later OrderPlaced reserves nothing.
+ */
+export const ReservationVoided = Type.Object({ orderId: Id, voidedAt: Timestamp }, { additionalProperties: false });
+
 /** The reservation became a sale when the order completed: reserved stock is now committed. */
 export const StockCommitted = Type.Object(
   { orderId: Id, lines: Type.Array(StockLine, { minItems: 1 }), committedAt: Timestamp },
@@ -48,8 +54,11 @@ export const ProductCatalogued = Type.Object(
 const Level = Type.Integer({ minimum: 0 });
 
 /**
- * Carries the complete stock levels after the change, not just the delta, so a
- * consumer (and the inventory's own state) needs only the latest event per SKU.
+ * Carries the product's complete state after the change (levels, and since the
+ * catalog fields were added, name and price), not just a delta: `inventory.products`
+ * is compacted, so the latest message per SKU is the whole catalog entry.
+ * The catalog fields are optional only so that events recorded before they
+ * existed stay valid; inventory always fills them.
  */
 export const StockLevelChanged = Type.Object(
   {
@@ -66,6 +75,9 @@ export const StockLevelChanged = Type.Object(
     ]),
     orderId: Type.Optional(Id),
     changedAt: Timestamp,
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    unitPrice: Type.Optional(Money),
+    currency: Type.Optional(Currency),
   },
   { additionalProperties: false },
 );

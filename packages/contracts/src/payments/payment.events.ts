@@ -21,3 +21,9 @@ export const PaymentRefunded = Type.Object(
   { orderId: Id, paymentId: Id, amount: Money, currency: Currency, refundedAt: Timestamp },
   { additionalProperties: false },
 );
+
+/**
+ * Tombstone: the order was cancelled before payment saw it placed (a redriven or
+ * late OrderPlaced). Nothing was charged, and a later OrderPlaced charges nothing.
+ */
+export const PaymentVoided = Type.Object({ orderId: Id, voidedAt: Timestamp }, { additionalProperties: false });

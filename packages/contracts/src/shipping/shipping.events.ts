@@ -21,3 +21,9 @@ export const ShipmentCancelled = Type.Object(
   { orderId: Id, shipmentId: Id, cancelledAt: Timestamp },
   { additionalProperties: false },
 );
+
+/**
+ * Tombstone: the order was cancelled before shipping saw it placed. No label was
+ * prepared, and a later OrderPlaced prepares none.
+ */
+export const ShipmentVoided = Type.Object({ orderId: Id, voidedAt: Timestamp }, { additionalProperties: false });
