@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
 
@@ -9,7 +10,39 @@ export interface DatabaseOptions {
   migrations: MixedList<Function | string>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   entities?: MixedList<Function | string | EntitySchema>;
+  /** Connections in this process's pool. */
   poolSize?: number;
+  /** PostgreSQL cancels a statement running longer than this (`statement_timeout`); 0 = never. */
+  statementTimeoutMs?: number;
+  /** Waiting for a new connection, or for a free one from a full pool, fails after this. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL ends a session left idle inside a transaction this long (`idle_in_transaction_session_timeout`); 0 = never. */
+  idleInTransactionTimeoutMs?: number;
+  /** TCP keepalive probes start after this much idle time, so a vanished server or network is noticed. */
+  keepAliveInitialDelayMs?: number;
+}
+
+type PoolSettings = Required<Pick<DatabaseOptions, 'poolSize' | 'statementTimeoutMs' | 'connectTimeoutMs' | 'idleInTransactionTimeoutMs' | 'keepAliveInitialDelayMs'>>;
+
+/** The one place pool defaults live; service-kit's config passes its own values, validated at boot. */
+export const DATABASE_POOL_DEFAULTS: Readonly<PoolSettings> = {
+  poolSize: 10,
+  statementTimeoutMs: 30_000,
+  connectTimeoutMs: 5_000,
+  idleInTransactionTimeoutMs: 60_000,
+  keepAliveInitialDelayMs: 10_000,
+};
+
+function poolSettings(options: DatabaseOptions): PoolSettings {
+  const settings: PoolSettings = { ...DATABASE_POOL_DEFAULTS };
+  for (const name of Object.keys(settings) as (keyof PoolSettings)[]) {
+    const value = options[name];
+    if (value === undefined) continue;
+    const least = name === 'poolSize' || name === 'connectTimeoutMs' ? 1 : 0;
+    if (!Number.isInteger(value) || value < least) throw new RangeError(`openDatabase: ${name} must be an integer >= ${least} (got ${value})`);
+    settings[name] = value;
+  }
+  return settings;
 }
 
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -42,11 +75,47 @@ export async function ensureDatabase(serverUrl: string, database: string): Promi
   }
 }
 
+/** Drops a database, closing its connections first; nothing happens if it does not exist. */
+export async function dropDatabase(serverUrl: string, database: string): Promise<void> {
+  if (!DATABASE_NAME.test(database)) throw new Error(`invalid database name "${database}"`);
+  const client = new Client({ connectionString: databaseUrl(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface ScratchDatabase {
+  dataSource: DataSource;
+  /** Closes the connections and drops the database. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A throwaway database `<namePrefix>_<random>` with the given migrations run, for
+ * tests that need a real database of their own.
+ */
+export async function openScratchDatabase(options: Omit<DatabaseOptions, 'database'> & { namePrefix: string }): Promise<ScratchDatabase> {
+  const { namePrefix, ...rest } = options;
+  const database = `${namePrefix}_${randomBytes(4).toString('hex')}`;
+  const dataSource = await openDatabase({ ...rest, database });
+  return {
+    dataSource,
+    drop: async () => {
+      await dataSource.destroy();
+      await dropDatabase(options.url, database);
+    },
+  };
+}
+
 /**
  * Creates the database if needed, connects, and runs pending migrations. Instances
  * starting together serialize on an advisory lock so each migration runs once.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
+  const pool = poolSettings(options);
   await ensureDatabase(options.url, options.database);
   const dataSource = new DataSource({
     type: 'postgres',
@@ -55,17 +124,31 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
     entities: options.entities ?? [],
     synchronize: false,
     migrationsRun: false,
-    extra: { max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
+    // Handed to pg's Pool and from there to each Client: the timeouts are session
+    // settings sent at connect, so a stalled server or a forgotten transaction
+    // cannot hold a connection (and a partition) for ever.
+    extra: {
+      max: pool.poolSize,
+      connectionTimeoutMillis: pool.connectTimeoutMs,
+      statement_timeout: pool.statementTimeoutMs,
+      idle_in_transaction_session_timeout: pool.idleInTransactionTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: pool.keepAliveInitialDelayMs,
+    },
   });
   await dataSource.initialize();
-  const lock = dataSource.createQueryRunner();
+  // The lock lives on a connection of its own, outside the pool, so a pool of one
+  // connection is still enough to run the migrations it guards.
+  const lock = new Client({ connectionString: databaseUrl(options.url, options.database), connectionTimeoutMillis: pool.connectTimeoutMs });
   try {
     await lock.connect();
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await dataSource.runMigrations({ transaction: 'each' });
+  } catch (error) {
+    await dataSource.destroy().catch(() => undefined);
+    throw error;
   } finally {
-    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-    await lock.release();
+    await lock.end().catch(() => undefined);
   }
   return dataSource;
 }

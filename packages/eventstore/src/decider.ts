@@ -1,13 +1,7 @@
 import type { AnyEvent, DomainEvent } from '@orderflow/contracts';
+import type { Decider } from '@orderflow/domain';
 import type { EntityManager } from 'typeorm';
 import { appendToStream, readStream } from './event-store';
-
-/** Pure decision logic of one aggregate or process: no I/O, time and ids come in the command. */
-export interface Decider<State, Command, Event extends DomainEvent> {
-  initialState: () => State;
-  evolve: (state: State, event: Event) => State;
-  decide: (command: Command, state: State) => Event[];
-}
 
 export interface DecideResult<State> {
   state: State;

@@ -1,4 +1,4 @@
-import { EventCatalog, encodeEvent, type AnyEvent } from '@orderflow/contracts';
+import { EventCatalog, assertValidEvent, encodeEvent, type AnyEvent } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
 import { ConcurrencyError } from './errors';
 
@@ -31,6 +31,15 @@ function metadataOf(event: AnyEvent): Record<string, string> {
   return metadata;
 }
 
+/**
+ * Strict where events are made: an event that breaks its contract is refused here,
+ * before anything is written, instead of being dead-lettered by every consumer
+ * downstream. InvalidEventError has no retry class: retrying cannot fix it.
+ */
+function assertValid(events: readonly AnyEvent[]): void {
+  for (const event of events) assertValidEvent(event);
+}
+
 export async function readStream(tx: EntityManager, streamId: string): Promise<LoadedStream> {
   const rows: EventRow[] = await tx.query(
     'SELECT stream_version, event_id, type, data, metadata FROM events WHERE stream_id = $1 ORDER BY stream_version',
@@ -61,6 +70,7 @@ export async function appendToStream(
   events: readonly StreamEvent[],
 ): Promise<number> {
   if (events.length === 0) return expectedVersion;
+  assertValid(events.map((e) => e.event));
   const rows = events.map((e, i) => [streamId, expectedVersion + i + 1, e.event.id, e.event.type, JSON.stringify(e.event.data), JSON.stringify(metadataOf(e.event))]);
   let inserted: unknown[];
   try {
@@ -80,12 +90,17 @@ export async function appendToStream(
     throw error;
   }
   if (inserted.length !== events.length) throw new ConcurrencyError(streamId, expectedVersion);
-  await enqueueForPublishing(tx, events.filter((e) => e.publish).map((e) => e.event));
+  await insertIntoOutbox(tx, events.filter((e) => e.publish).map((e) => e.event));
   return expectedVersion + events.length;
 }
 
 /** Writes events to the outbox; the relay publishes them after this transaction commits. */
 export async function enqueueForPublishing(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
+  assertValid(events);
+  await insertIntoOutbox(tx, events);
+}
+
+async function insertIntoOutbox(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
   if (events.length === 0) return;
   const wire = events.map((event) => ({ event, message: encodeEvent(event) }));
   await tx.query(

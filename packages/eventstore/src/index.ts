@@ -1,5 +1,16 @@
 export { EventStoreSchema1763700000000 } from './schema.migration';
-export { openDatabase, ensureDatabase, databaseUrl, type DatabaseOptions } from './database';
+export { OutboxParkedSchema1763800000000 } from './outbox-parked.migration';
+export { eventStoreMigrations } from './migrations';
+export {
+  openDatabase,
+  ensureDatabase,
+  dropDatabase,
+  openScratchDatabase,
+  databaseUrl,
+  DATABASE_POOL_DEFAULTS,
+  type DatabaseOptions,
+  type ScratchDatabase,
+} from './database';
 export {
   readStream,
   readLastEvent,
@@ -10,8 +21,21 @@ export {
 } from './event-store';
 export { claimInbox } from './inbox';
 export { inTransaction, type RetryOptions } from './transaction';
-export { OutboxRelay, type OutboxMessage, type OutboxRelayOptions, type RelayLogger } from './outbox-relay';
-export { ConcurrencyError, DomainError, isTransientDatabaseError, type DomainErrorCode } from './errors';
-export { decideAndAppend, type Decider, type DecideResult } from './decider';
+export {
+  OutboxRelay,
+  type OutboxMessage,
+  type OutboxRelayOptions,
+  type PublishReport,
+  type ParkedMessage,
+  type RelayLogger,
+} from './outbox-relay';
+export {
+  ConcurrencyError,
+  TransientDatabaseError,
+  DatabaseUnavailableError,
+  isTransientDatabaseError,
+  toDatabaseError,
+} from './errors';
+export { decideAndAppend, type DecideResult } from './decider';
 export { forEachStream, rebuildProjection, type ProjectionRebuild } from './replay';
 export { bigintAsNumber } from './columns';

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 
 export interface OutboxMessage {
   id: string;
@@ -9,20 +9,74 @@ export interface OutboxMessage {
   value: string;
 }
 
+/**
+ * What the broker did with the messages of one `publish` call. Only messages in
+ * `acked` leave the outbox; a message in neither list stays for the next pass.
+ */
+export interface PublishReport {
+  acked: readonly OutboxMessage[];
+  /**
+   * Groups that failed together. An error marked `retriable: false` is a refusal
+   * for good (the relay parks the culprit); any other error is retried later.
+   */
+  failed: readonly { messages: readonly OutboxMessage[]; error: unknown }[];
+}
+
+/** An outbox row moved to `outbox_parked` because the broker refused it for good. */
+export interface ParkedMessage extends OutboxMessage {
+  error: string;
+  errorName: string;
+  errorCode?: string;
+}
+
 export interface RelayLogger {
   log(message: string): void;
   warn(message: string): void;
 }
 
 export interface OutboxRelayOptions {
-  /** Sends the messages, in order, and resolves only once the broker acknowledged all of them. */
-  publish: (messages: OutboxMessage[]) => Promise<void>;
+  /**
+   * Sends the messages, in order per key, and reports what the broker
+   * acknowledged. Resolving with nothing means every message was acknowledged;
+   * rejecting means none was (a rejection marked `retriable: false` is a refusal).
+   * `KafkaPublisher.sendByPartition` is the one to use: one request per
+   * topic-partition, so a failure names exactly the messages it concerns.
+   */
+  publish: (messages: OutboxMessage[]) => Promise<PublishReport | void>;
+  /** Rows read per batch. Default 500. */
   batchSize?: number;
+  /**
+   * Bytes (key + value + header names and values) per batch, below the broker's
+   * message.max.bytes (1 MB by default) so a batch of one partition fits one
+   * request. A single larger row still goes alone, and is parked if refused.
+   * Default 900 000.
+   */
+  maxBatchBytes?: number;
+  /** Time between passes when idle. Default 100 ms. */
   pollIntervalMs?: number;
+  /** Longest wait between passes while publishing fails. Default 5 000 ms. */
   maxBackoffMs?: number;
   logger?: RelayLogger;
   /** Called after each published batch, e.g. to count it in metrics. */
   onPublished?: (count: number) => void;
+  /** Called for each row parked, e.g. to count it in metrics. */
+  onParked?: (message: ParkedMessage) => void;
+}
+
+type Settings = Required<Pick<OutboxRelayOptions, 'batchSize' | 'maxBatchBytes' | 'pollIntervalMs' | 'maxBackoffMs'>>;
+
+const DEFAULTS: Settings = { batchSize: 500, maxBatchBytes: 900_000, pollIntervalMs: 100, maxBackoffMs: 5_000 };
+
+function settingsOf(options: OutboxRelayOptions): Settings {
+  const settings = { ...DEFAULTS };
+  for (const name of Object.keys(DEFAULTS) as (keyof Settings)[]) {
+    const value = options[name];
+    if (value === undefined) continue;
+    const least = name === 'pollIntervalMs' ? 0 : 1;
+    if (!Number.isInteger(value) || value < least) throw new RangeError(`OutboxRelay: ${name} must be an integer >= ${least} (got ${value})`);
+    settings[name] = value;
+  }
+  return settings;
 }
 
 interface OutboxRow {
@@ -37,14 +91,35 @@ interface OutboxRow {
 // One relay per database publishes at a time; other instances of the service wait.
 const RELAY_LOCK = 7_361_000_002;
 
+const isRefusal = (error: unknown): boolean => (error as { retriable?: unknown } | null)?.retriable === false;
+
+function sizeOf(message: OutboxMessage): number {
+  let bytes = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes;
+}
+
+/** Outcome of one batch: what it moved, whether more rows may be waiting, and a failure to back off on. */
+interface BatchResult {
+  published: number;
+  full: boolean;
+  failure?: unknown;
+}
+
 /**
- * Publishes committed outbox rows in id order and deletes them once Kafka acked.
+ * Publishes committed outbox rows in id order and deletes each one once the
+ * broker acknowledged exactly that row.
  *
  * Ordering: two events of one stream are appended by transactions that saw each
  * other (optimistic concurrency), so their ids increase in commit order; rows of
  * other streams that commit late are simply picked up on a later pass, because
  * nothing is skipped by a high-water mark. A crash between publish and delete
- * republishes the batch: consumers are idempotent (inbox).
+ * republishes those rows: consumers are idempotent (inbox).
+ *
+ * No transaction is open while the broker answers: the relay holds a
+ * session-level advisory lock on one connection of its own (so one relay per
+ * database publishes at a time), reads a batch, publishes it, and deletes the
+ * acknowledged rows by id in autocommit statements.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -52,11 +127,14 @@ export class OutboxRelay {
   private stopped = true;
   private failures = 0;
   private pendingNudge = false;
+  private readonly settings: Settings;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: OutboxRelayOptions,
-  ) {}
+  ) {
+    this.settings = settingsOf(options);
+  }
 
   start(): void {
     this.stopped = false;
@@ -80,13 +158,29 @@ export class OutboxRelay {
     await this.running;
   }
 
-  /** Publishes everything currently committed; returns how many messages went out. */
+  /**
+   * Publishes everything currently committed; returns how many messages went out.
+   * Rejects, after deleting what was acknowledged, when a send failed for a
+   * reason worth retrying; rows refused for good are parked and do not stop it.
+   */
   async drain(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const sent = await this.publishBatch();
-      total += sent;
-      if (sent < (this.options.batchSize ?? 500)) return total;
+    const session = this.dataSource.createQueryRunner();
+    await session.connect();
+    let locked = false;
+    try {
+      const [lock] = (await session.query('SELECT pg_try_advisory_lock($1) AS locked', [RELAY_LOCK])) as { locked: boolean }[];
+      locked = lock?.locked === true;
+      if (!locked) return 0;
+      let total = 0;
+      for (;;) {
+        const batch = await this.publishBatch(session);
+        total += batch.published;
+        if (batch.failure !== undefined) throw batch.failure instanceof Error ? batch.failure : new Error('outbox relay: publish failed', { cause: batch.failure });
+        if (!batch.full) return total;
+      }
+    } finally {
+      if (locked) await session.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
+      await session.release();
     }
   }
 
@@ -105,7 +199,7 @@ export class OutboxRelay {
   }
 
   private async pass(): Promise<void> {
-    let delay = this.options.pollIntervalMs ?? 100;
+    let delay = this.settings.pollIntervalMs;
     try {
       this.pendingNudge = false;
       const sent = await this.drain();
@@ -114,7 +208,7 @@ export class OutboxRelay {
       if (this.pendingNudge) delay = 0;
     } catch (error) {
       this.failures++;
-      delay = Math.min(this.options.maxBackoffMs ?? 5_000, 100 * 2 ** this.failures);
+      delay = Math.min(this.settings.maxBackoffMs, 100 * 2 ** this.failures);
       const waiting = await this.pending().catch(() => NaN);
       this.options.logger?.warn(
         `outbox relay could not publish (${(error as Error).message}); ${Number.isNaN(waiting) ? 'unknown' : waiting} event(s) waiting, retrying in ${delay} ms`,
@@ -123,22 +217,103 @@ export class OutboxRelay {
     if (!this.stopped) this.schedule(delay);
   }
 
-  private async publishBatch(): Promise<number> {
-    const batchSize = this.options.batchSize ?? 500;
-    return this.dataSource.transaction(async (tx) => {
-      const [lock]: { locked: boolean }[] = await tx.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK]);
-      if (!lock?.locked) return 0;
-      const rows: OutboxRow[] = await tx.query(
-        'SELECT id, event_id, topic, message_key, headers, payload FROM outbox ORDER BY id LIMIT $1',
-        [batchSize],
-      );
-      if (rows.length === 0) return 0;
-      await this.options.publish(
-        rows.map((r) => ({ id: r.id, eventId: r.event_id, topic: r.topic, key: r.message_key, headers: r.headers, value: r.payload })),
-      );
-      await tx.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-      this.options.onPublished?.(rows.length);
-      return rows.length;
-    });
+  private async readBatch(session: QueryRunner): Promise<{ messages: OutboxMessage[]; full: boolean }> {
+    const rows = (await session.query('SELECT id, event_id, topic, message_key, headers, payload FROM outbox ORDER BY id LIMIT $1', [
+      this.settings.batchSize,
+    ])) as OutboxRow[];
+    const messages: OutboxMessage[] = [];
+    let bytes = 0;
+    for (const r of rows) {
+      const message = { id: r.id, eventId: r.event_id, topic: r.topic, key: r.message_key, headers: r.headers, value: r.payload };
+      bytes += sizeOf(message);
+      // The first row always goes, even alone over the cap: the broker decides whether it is too large.
+      if (messages.length > 0 && bytes > this.settings.maxBatchBytes) return { messages, full: true };
+      messages.push(message);
+    }
+    return { messages, full: rows.length === this.settings.batchSize };
+  }
+
+  private async publishBatch(session: QueryRunner): Promise<BatchResult> {
+    const { messages, full } = await this.readBatch(session);
+    if (messages.length === 0) return { published: 0, full: false };
+    const report = await this.send(messages);
+    await this.remove(session, report.acked);
+    let published = report.acked.length;
+    let failure: unknown;
+    for (const group of report.failed) {
+      if (!isRefusal(group.error)) {
+        failure ??= group.error;
+        continue;
+      }
+      const isolated = await this.isolateRefusal(session, group.messages, group.error);
+      published += isolated.published;
+      failure ??= isolated.failure;
+    }
+    if (published > 0) this.options.onPublished?.(published);
+    return { published, full, failure };
+  }
+
+  /** A rejection of the whole call is a report that every message failed with that error. */
+  private async send(messages: OutboxMessage[]): Promise<PublishReport> {
+    try {
+      return (await this.options.publish(messages)) ?? { acked: messages, failed: [] };
+    } catch (error) {
+      return { acked: [], failed: [{ messages, error }] };
+    }
+  }
+
+  /**
+   * The broker refused a group: find the culprit by sending its rows one at a
+   * time, in id order, parking each row refused on its own. Rows of the same key
+   * after a parked one are still published: a parked row is the producer-side
+   * twin of a dead letter; holding every later event of its key back would block
+   * that order (or product) for good over one message that can never be sent.
+   */
+  private async isolateRefusal(session: QueryRunner, messages: readonly OutboxMessage[], groupError: unknown): Promise<{ published: number; failure?: unknown }> {
+    if (messages.length === 1) {
+      await this.park(session, messages[0]!, groupError);
+      return { published: 0 };
+    }
+    let published = 0;
+    for (const message of messages) {
+      const report = await this.send([message]);
+      const error = report.failed[0]?.error;
+      if (report.acked.some((m) => m.id === message.id)) {
+        await this.remove(session, [message]);
+        published++;
+      } else if (isRefusal(error)) {
+        await this.park(session, message, error);
+      } else {
+        // Stop at the first transient failure so the rows after it keep their order.
+        return { published, failure: error ?? new Error(`outbox row ${message.id} was not acknowledged`) };
+      }
+    }
+    return { published };
+  }
+
+  private async remove(session: QueryRunner, messages: readonly OutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await session.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [messages.map((m) => m.id)]);
+  }
+
+  private async park(session: QueryRunner, message: OutboxMessage, error: unknown): Promise<void> {
+    const e = error as { message?: unknown; name?: unknown; code?: unknown } | null;
+    const parked: ParkedMessage = {
+      ...message,
+      error: typeof e?.message === 'string' ? e.message : String(error),
+      errorName: typeof e?.name === 'string' ? e.name : 'Error',
+      ...(typeof e?.code === 'string' || typeof e?.code === 'number' ? { errorCode: String(e.code) } : {}),
+    };
+    // One statement: the row is either still in the outbox or parked, never both or neither.
+    await session.query(
+      `WITH moved AS (DELETE FROM outbox WHERE id = $1 RETURNING *)
+       INSERT INTO outbox_parked (id, event_id, topic, message_key, headers, payload, created_at, error, error_name, error_code)
+       SELECT id, event_id, topic, message_key, headers, payload, created_at, $2, $3, $4 FROM moved`,
+      [message.id, parked.error, parked.errorName, parked.errorCode ?? null],
+    );
+    this.options.logger?.warn(
+      `outbox relay parked event ${message.eventId} (outbox row ${message.id}, ${message.topic} key ${message.key}): ${parked.errorName}: ${parked.error}`,
+    );
+    this.options.onParked?.(parked);
   }
 }

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { ConcurrencyError } from './errors';
+import { ConcurrencyError, toDatabaseError } from './errors';
 
 export interface RetryOptions {
   attempts?: number;
@@ -11,6 +11,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Runs `work` in a transaction, retrying the whole of it when an append lost an
  * optimistic-concurrency race; past the last attempt the conflict is thrown.
+ *
+ * This is the database boundary: a transient driver or pool failure leaves as a
+ * coded, `retriable` TransientDatabaseError or DatabaseUnavailableError (the
+ * original as `cause`), so callers need no classification of their own.
  */
 export async function inTransaction<T>(
   dataSource: DataSource,
@@ -21,7 +25,7 @@ export async function inTransaction<T>(
     try {
       return await dataSource.transaction(work);
     } catch (error) {
-      if (!(error instanceof ConcurrencyError) || attempt >= attempts) throw error;
+      if (!(error instanceof ConcurrencyError) || attempt >= attempts) throw toDatabaseError(error);
       await sleep(baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
     }
   }

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { EventStoreSchema1763700000000, databaseUrl, ensureDatabase, openDatabase } from '../src';
+import { DATABASE_POOL_DEFAULTS, DatabaseUnavailableError, EventStoreSchema1763700000000, eventStoreMigrations, TransientDatabaseError, databaseUrl, ensureDatabase, inTransaction, openDatabase } from '../src';
 import { SERVER_URL, dropDatabase, randomSuffix } from './support';
 
 const created: string[] = [];
@@ -18,7 +18,7 @@ function newName(): string {
 }
 
 async function open(database: string): Promise<DataSource> {
-  const pool = await openDatabase({ url: SERVER_URL, database, migrations: [EventStoreSchema1763700000000], poolSize: 2 });
+  const pool = await openDatabase({ url: SERVER_URL, database, migrations: eventStoreMigrations, poolSize: 2 });
   pools.push(pool);
   return pool;
 }
@@ -43,9 +43,9 @@ describe('openDatabase', () => {
     const tables: { table_name: string }[] = await dataSource.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
     );
-    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['events', 'inbox', 'outbox']));
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['events', 'inbox', 'outbox', 'outbox_parked']));
     const migrations: { name: string }[] = await dataSource.query('SELECT name FROM migrations');
-    expect(migrations.map((m) => m.name)).toEqual(['EventStoreSchema1763700000000']);
+    expect(migrations.map((m) => m.name)).toEqual(['EventStoreSchema1763700000000', 'OutboxParkedSchema1763800000000']);
   });
 
   it('runs each migration once when several instances start together', async () => {
@@ -54,7 +54,7 @@ describe('openDatabase', () => {
     const instances = await Promise.all(Array.from({ length: 4 }, () => open(name)));
 
     const migrations: { name: string }[] = await instances[0]!.query('SELECT name FROM migrations');
-    expect(migrations.map((m) => m.name)).toEqual(['EventStoreSchema1763700000000']);
+    expect(migrations.map((m) => m.name)).toEqual(['EventStoreSchema1763700000000', 'OutboxParkedSchema1763800000000']);
   });
 
   it('reopens an existing database without migrating again or losing data', async () => {
@@ -66,7 +66,67 @@ describe('openDatabase', () => {
     const again = await open(name);
 
     expect(await again.query('SELECT consumer FROM inbox')).toEqual([{ consumer: 'c' }]);
-    expect(await again.query('SELECT count(*)::int AS n FROM migrations')).toEqual([{ n: 1 }]);
+    expect(await again.query('SELECT count(*)::int AS n FROM migrations')).toEqual([{ n: 2 }]);
+  });
+});
+
+describe('openDatabase pool settings', () => {
+  async function sessionSettings(dataSource: DataSource): Promise<Record<string, string>> {
+    const rows: { name: string; setting: string }[] = await dataSource.query(
+      "SELECT name, setting FROM pg_settings WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout')",
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+  }
+
+  it('gives every session the default statement and idle-in-transaction timeouts', async () => {
+    const dataSource = await open(newName());
+
+    expect(await sessionSettings(dataSource)).toEqual({
+      statement_timeout: String(DATABASE_POOL_DEFAULTS.statementTimeoutMs),
+      idle_in_transaction_session_timeout: String(DATABASE_POOL_DEFAULTS.idleInTransactionTimeoutMs),
+    });
+  });
+
+  it('cancels a statement past its timeout with a retriable, coded error', async () => {
+    const name = newName();
+    const dataSource = await openDatabase({ url: SERVER_URL, database: name, migrations: [EventStoreSchema1763700000000], statementTimeoutMs: 200 });
+    pools.push(dataSource);
+
+    expect(await sessionSettings(dataSource)).toMatchObject({ statement_timeout: '200' });
+    const slow = inTransaction(dataSource, (tx) => tx.query('SELECT pg_sleep(2)'));
+    await expect(slow).rejects.toBeInstanceOf(TransientDatabaseError);
+    await expect(slow).rejects.toMatchObject({ code: '57014', retriable: true });
+  });
+
+  it('fails a wait for a connection from an exhausted pool after the connect timeout, as the database being unavailable', async () => {
+    const name = newName();
+    const dataSource = await openDatabase({
+      url: SERVER_URL,
+      database: name,
+      migrations: [EventStoreSchema1763700000000],
+      poolSize: 1,
+      connectTimeoutMs: 300,
+    });
+    pools.push(dataSource);
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      const started = Date.now();
+      const starved = inTransaction(dataSource, (tx) => tx.query('SELECT 1'));
+      await expect(starved).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      await expect(starved).rejects.toMatchObject({ code: 'POOL_TIMEOUT', retriable: true });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await holder.release();
+    }
+  });
+
+  it('refuses settings that make no sense before touching the database', async () => {
+    const options = { url: SERVER_URL, database: newName(), migrations: [] };
+
+    await expect(openDatabase({ ...options, poolSize: 0 })).rejects.toThrow('poolSize must be an integer >= 1');
+    await expect(openDatabase({ ...options, statementTimeoutMs: -1 })).rejects.toThrow('statementTimeoutMs must be an integer >= 0');
+    await expect(openDatabase({ ...options, connectTimeoutMs: 1.5 })).rejects.toThrow('connectTimeoutMs must be an integer >= 1');
   });
 });
 

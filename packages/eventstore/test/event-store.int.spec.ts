@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { encodeEvent, toEnvelope, type AnyEvent, type DomainEvent } from '@orderflow/contracts';
-import { ConcurrencyError, appendToStream, decideAndAppend, inTransaction, readLastEvent, readStream, type Decider } from '../src';
+import type { Decider } from '@orderflow/domain';
+import { ConcurrencyError, appendToStream, decideAndAppend, inTransaction, readLastEvent, readStream } from '../src';
 import {
   beginTransaction,
   countRows,

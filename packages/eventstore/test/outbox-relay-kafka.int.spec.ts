@@ -1,6 +1,6 @@
 import { decodeEvent, encodeEvent, type AnyEvent } from '@orderflow/contracts';
 import { KafkaPublisher, createKafka, ensureTopics } from '@orderflow/messaging';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { OutboxRelay, appendToStream, type OutboxMessage } from '../src';
 import {
   KAFKA_BROKERS,
@@ -44,6 +44,26 @@ afterAll(async () => {
   }
   await db?.drop();
 });
+
+/** A topic of this test's own, created with broker-side settings. */
+async function createTopic(topic: string, configEntries: { name: string; value: string }[] = [], numPartitions = 3): Promise<void> {
+  topics.push(topic);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions, replicationFactor: 1, configEntries }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A row written straight into the outbox, as a message the contracts would never let through. */
+async function insertRawRow(topic: string, key: string, value: string): Promise<void> {
+  await db.dataSource.query(
+    "INSERT INTO outbox (event_id, topic, message_key, headers, payload) VALUES (gen_random_uuid(), $1, $2, '{}'::jsonb, $3)",
+    [topic, key, value],
+  );
+}
 
 /** A private `<prefix>orders.events` for one test. */
 async function ordersTopic(): Promise<{ prefix: string; topic: string }> {
@@ -159,4 +179,97 @@ it('keeps the outbox while the broker is unreachable and publishes everything in
   expect(received).toHaveLength(all.length);
   expectStreamInOrder(received, a);
   expectStreamInOrder(received, b);
+});
+
+describe('with the publisher sending per partition', () => {
+  it('parks a row too large for the broker while later rows of other keys are published', async () => {
+    const prefix = `it-${randomSuffix()}.`;
+    const topic = `${prefix}orders.events`;
+    await createTopic(topic, [{ name: 'max.message.bytes', value: '20000' }]);
+    const kafkaPublisher = publisher(kafka, prefix);
+    const parked: OutboxMessage[] = [];
+    const relay = new OutboxRelay(db.dataSource, {
+      publish: (m) => kafkaPublisher.sendByPartition(m),
+      onParked: (m) => parked.push(m),
+      logger: { log: () => undefined, warn: () => undefined },
+    });
+    relays.push(relay);
+    const first = orderPlaced();
+    await appendCommitted(`order-${first.subject}`, 0, first);
+    await insertRawRow('orders.events', first.subject, JSON.stringify({ padding: 'x'.repeat(50_000) }));
+    const { all } = await twoInterleavedOrders();
+
+    await expect(relay.drain()).resolves.toBe(1 + all.length);
+
+    expect(parked.map((m) => m.key)).toEqual([first.subject]);
+    const rows: { message_key: string; error_name: string; error_code: string }[] = await db.dataSource.query(
+      'SELECT message_key, error_name, error_code FROM outbox_parked',
+    );
+    expect(rows).toEqual([{ message_key: first.subject, error_name: 'BrokerRefusedError', error_code: 'MESSAGE_TOO_LARGE' }]);
+    expect(await relay.pending()).toBe(0);
+    const received = await readTopic(kafka, topic, 1 + all.length);
+    expect(received.map((m) => m.headers['ce_id']).sort()).toEqual([first, ...all].map((e) => e.id).sort());
+    expect(await topicSize(kafka, topic)).toBe(1 + all.length);
+    await db.dataSource.query('DELETE FROM outbox_parked');
+  });
+
+  it('parks the rows for a topic that does not exist without holding back the others', async () => {
+    const { prefix, topic } = await ordersTopic();
+    const kafkaPublisher = publisher(kafka, prefix);
+    const relay = new OutboxRelay(db.dataSource, { publish: (m) => kafkaPublisher.sendByPartition(m), logger: { log: () => undefined, warn: () => undefined } });
+    relays.push(relay);
+    await insertRawRow('nowhere.events', 'k-1', '{}');
+    const { all } = await twoInterleavedOrders();
+
+    await expect(relay.drain()).resolves.toBe(all.length);
+
+    const rows: { topic: string; error_code: string }[] = await db.dataSource.query('SELECT topic, error_code FROM outbox_parked');
+    expect(rows).toEqual([{ topic: 'nowhere.events', error_code: 'UNKNOWN_TOPIC_OR_PARTITION' }]);
+    expect(await topicSize(kafka, topic)).toBe(all.length);
+    await db.dataSource.query('DELETE FROM outbox_parked');
+  });
+
+  it('deletes the acknowledged rows when another partition fails, and recovers with a new producer, storing each row once', async () => {
+    const prefix = `it-${randomSuffix()}.`;
+    const orders = `${prefix}orders.events`;
+    const payments = `${prefix}payments.events`;
+    await createTopic(orders);
+    // Without stopping the shared broker: a topic that accepts no message timestamp
+    // in the past fails every produce with INVALID_TIMESTAMP (clock skew, worth
+    // retrying) until the setting is relaxed.
+    await createTopic(payments, [{ name: 'message.timestamp.before.max.ms', value: '0' }], 1);
+    const kafkaPublisher = new KafkaPublisher(kafka, prefix, { sendRetries: 1 });
+    publishers.push(kafkaPublisher);
+    const relay = new OutboxRelay(db.dataSource, { publish: (m) => kafkaPublisher.sendByPartition(m) });
+    relays.push(relay);
+    const { all } = await twoInterleavedOrders();
+    await insertRawRow('payments.events', 'order-p', '{"n":1}');
+    await insertRawRow('payments.events', 'order-p', '{"n":2}');
+
+    await expect(relay.drain()).rejects.toMatchObject({ name: 'BrokerUnavailableError', code: 'INVALID_TIMESTAMP', retriable: true });
+
+    const left: { topic: string; payload: string }[] = await db.dataSource.query('SELECT topic, payload FROM outbox ORDER BY id');
+    expect(left).toEqual([
+      { topic: 'payments.events', payload: '{"n":1}' },
+      { topic: 'payments.events', payload: '{"n":2}' },
+    ]);
+    expect(await topicSize(kafka, orders)).toBe(all.length);
+    const generation = kafkaPublisher.producerGeneration;
+
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: payments, configEntries: [{ name: 'message.timestamp.before.max.ms', value: '9223372036854775807' }] }],
+    });
+    await admin.disconnect();
+    await waitFor(async () => (await relay.drain().catch(() => 0)) > 0, { timeoutMs: 20_000, intervalMs: 200, what: 'the relay to publish again' });
+
+    expect(kafkaPublisher.producerGeneration).toBeGreaterThan(generation);
+    expect(await relay.pending()).toBe(0);
+    expect(await topicSize(kafka, payments)).toBe(2);
+    expect(await topicSize(kafka, orders)).toBe(all.length);
+    const received = await readTopic(kafka, payments, 2);
+    expect(received.map((m) => m.value)).toEqual(['{"n":1}', '{"n":2}']);
+  });
 });

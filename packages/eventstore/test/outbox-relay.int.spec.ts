@@ -5,6 +5,7 @@ import {
   beginTransaction,
   countRows,
   createTestDatabase,
+  outboxEventIds,
   deferred,
   type Deferred,
   orderConfirmed,
@@ -179,6 +180,166 @@ describe('OutboxRelay.drain', () => {
 
     await expect(r.drain()).resolves.toBe(2);
     expect(sink.eventIds()).toEqual(events.map((e) => e.id));
+  });
+});
+
+/** A refusal for good, as the publisher reports MESSAGE_TOO_LARGE. */
+function refused(code = 'MESSAGE_TOO_LARGE'): Error {
+  return Object.assign(new Error(`broker refused (${code})`), { name: 'BrokerRefusedError', code, retriable: false });
+}
+
+describe('OutboxRelay.drain with a publish report', () => {
+  it('deletes only the rows the broker acknowledged and keeps the rest for the next pass', async () => {
+    const events = await appendMany(4);
+    const [a, b, c, d] = events.map((e) => e.id);
+    let failing = true;
+    const sink = capture();
+    const r = relay({
+      publish: async (messages) => {
+        if (!failing) return sink.publish(messages);
+        // b and d share a partition that is down; a and c were acknowledged.
+        const down = messages.filter((m) => m.eventId === b || m.eventId === d);
+        await sink.publish(messages.filter((m) => !down.includes(m)));
+        return { acked: messages.filter((m) => !down.includes(m)), failed: [{ messages: down, error: new Error('NOT_LEADER_OR_FOLLOWER') }] };
+      },
+    });
+
+    await expect(r.drain()).rejects.toThrow('NOT_LEADER_OR_FOLLOWER');
+    expect(await outboxEventIds(db.dataSource)).toEqual([b, d]);
+
+    failing = false;
+    await expect(r.drain()).resolves.toBe(2);
+    expect(sink.eventIds()).toEqual([a, c, b, d]);
+    expect(await countRows(db.dataSource, 'outbox')).toBe(0);
+  });
+
+  it('keeps a row that is in neither list of the report', async () => {
+    const [first, second] = await appendMany(2);
+    const r = relay({ publish: async (messages) => ({ acked: messages.slice(0, 1), failed: [] }) });
+
+    await expect(r.drain()).resolves.toBe(1);
+
+    expect(await outboxEventIds(db.dataSource)).toEqual([second!.id]);
+    expect(first).toBeDefined();
+  });
+
+  it('parks a row refused for good, found by sending its group one row at a time, and publishes every other row', async () => {
+    const [before, poison, after] = await appendMany(3);
+    const sameKeyLater = orderConfirmed(poison!.subject, poison);
+    await appendCommitted(sameKeyLater, `order-${poison!.subject}`, 1);
+    const sink = capture();
+    const calls: string[][] = [];
+    const parked: string[] = [];
+    const warnings: string[] = [];
+    const r = relay({
+      publish: async (messages) => {
+        calls.push(messages.map((m) => m.eventId));
+        if (messages.some((m) => m.eventId === poison!.id)) throw refused();
+        await sink.publish(messages);
+      },
+      onParked: (m) => parked.push(m.eventId),
+      logger: { log: () => undefined, warn: (m) => warnings.push(m) },
+    });
+
+    await expect(r.drain()).resolves.toBe(3);
+
+    // The whole batch was refused; then its rows went one by one.
+    expect(calls).toEqual([[before!.id, poison!.id, after!.id, sameKeyLater.id], [before!.id], [poison!.id], [after!.id], [sameKeyLater.id]]);
+    // A parked row is a dead letter on the producer side: later events of its key still go.
+    expect(sink.eventIds()).toEqual([before!.id, after!.id, sameKeyLater.id]);
+    expect(parked).toEqual([poison!.id]);
+    expect(warnings.some((w) => w.includes(`parked event ${poison!.id}`) && w.includes('MESSAGE_TOO_LARGE'))).toBe(true);
+    expect(await countRows(db.dataSource, 'outbox')).toBe(0);
+    const rows: { event_id: string; topic: string; error: string; error_name: string; error_code: string; parked_at: Date; payload: string }[] =
+      await db.dataSource.query('SELECT event_id, topic, error, error_name, error_code, parked_at, payload FROM outbox_parked');
+    expect(rows).toEqual([
+      {
+        event_id: poison!.id,
+        topic: 'orders.events',
+        error: 'broker refused (MESSAGE_TOO_LARGE)',
+        error_name: 'BrokerRefusedError',
+        error_code: 'MESSAGE_TOO_LARGE',
+        parked_at: expect.any(Date),
+        payload: encodeEvent(poison!).value,
+      },
+    ]);
+    await db.dataSource.query('DELETE FROM outbox_parked');
+  });
+
+  it('stops isolating at a transient failure, keeping the rows after it in order', async () => {
+    const [first, second, third] = await appendMany(3);
+    let calls = 0;
+    const sink = capture();
+    const r = relay({
+      publish: async (messages) => {
+        calls++;
+        if (calls === 1) throw refused('RECORD_LIST_TOO_LARGE');
+        if (calls === 3) throw new Error('connection lost');
+        await sink.publish(messages);
+      },
+    });
+
+    await expect(r.drain()).rejects.toThrow('connection lost');
+
+    expect(sink.eventIds()).toEqual([first!.id]);
+    expect(await outboxEventIds(db.dataSource)).toEqual([second!.id, third!.id]);
+    expect(await countRows(db.dataSource, 'outbox_parked')).toBe(0);
+  });
+
+  it('caps a batch by its bytes as well as by its count', async () => {
+    const events = await appendMany(5);
+    const one = encodeEvent(events[0]!);
+    const bytes = Buffer.byteLength(one.key) + Buffer.byteLength(one.value) + Object.entries(one.headers).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    const sink = capture();
+
+    // Room for two and a half messages: batches of two, then what is left.
+    await expect(relay({ publish: sink.publish, batchSize: 100, maxBatchBytes: Math.floor(bytes * 2.5) }).drain()).resolves.toBe(5);
+
+    expect(sink.batches.map((b) => b.length)).toEqual([2, 2, 1]);
+    expect(sink.eventIds()).toEqual(events.map((e) => e.id));
+  });
+
+  it('sends a row larger than the byte cap alone rather than never', async () => {
+    const events = await appendMany(2);
+    const sink = capture();
+
+    await expect(relay({ publish: sink.publish, maxBatchBytes: 10 }).drain()).resolves.toBe(2);
+
+    expect(sink.batches.map((b) => b.length)).toEqual([1, 1]);
+    expect(sink.eventIds()).toEqual(events.map((e) => e.id));
+  });
+
+  it('holds no transaction open while the broker answers', async () => {
+    await appendMany(2);
+    const gate = deferred();
+    gates.push(gate);
+    let publishing = false;
+    const r = relay({
+      publish: async () => {
+        publishing = true;
+        await gate.promise;
+      },
+    });
+    const draining = r.drain();
+    await waitFor(() => publishing, { what: 'the publish to start' });
+
+    const inTransaction: unknown[] = await db.dataSource.query(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    );
+    // Meanwhile another writer can append and commit.
+    await appendMany(1);
+    gate.resolve();
+    await expect(draining).resolves.toBe(2);
+
+    expect(inTransaction).toEqual([]);
+    expect(await countRows(db.dataSource, 'outbox')).toBe(1);
+  });
+
+  it('refuses options that make no sense', () => {
+    const publish = async () => undefined;
+    expect(() => new OutboxRelay(db.dataSource, { publish, batchSize: 0 })).toThrow('batchSize must be an integer >= 1');
+    expect(() => new OutboxRelay(db.dataSource, { publish, maxBatchBytes: 1.5 })).toThrow('maxBatchBytes must be an integer >= 1');
+    expect(() => new OutboxRelay(db.dataSource, { publish, pollIntervalMs: -1 })).toThrow('pollIntervalMs must be an integer >= 0');
   });
 });
 

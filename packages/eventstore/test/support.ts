@@ -3,7 +3,7 @@ import { createEvent, type AnyEvent, type EventEnvelope } from '@orderflow/contr
 import { Client } from 'pg';
 import type { Kafka } from 'kafkajs';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { EventStoreSchema1763700000000, databaseUrl, openDatabase } from '../src';
+import { databaseUrl, eventStoreMigrations, openDatabase } from '../src';
 
 export const SERVER_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
 export const KAFKA_BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
@@ -21,7 +21,7 @@ export interface TestDatabase {
 /** A fresh, migrated database `orderflow_it_<random>`; `drop()` closes every pool it handed out and drops it. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `orderflow_it_${randomSuffix()}`;
-  const open = () => openDatabase({ url: SERVER_URL, database: name, migrations: [EventStoreSchema1763700000000], poolSize: 10 });
+  const open = () => openDatabase({ url: SERVER_URL, database: name, migrations: eventStoreMigrations, poolSize: 10 });
   const pools: DataSource[] = [await open()];
   return {
     name,
@@ -132,7 +132,7 @@ export function orderCompleted(orderId: string, causedBy?: AnyEvent): EventEnvel
   return createEvent('OrderCompleted', { orderId, completedAt: at.toISOString() }, { source, time: at, ...(causedBy ? { causedBy } : {}) });
 }
 
-export async function countRows(dataSource: DataSource, table: 'events' | 'outbox' | 'inbox'): Promise<number> {
+export async function countRows(dataSource: DataSource, table: 'events' | 'outbox' | 'outbox_parked' | 'inbox'): Promise<number> {
   const rows: { n: string }[] = await dataSource.query(`SELECT count(*) AS n FROM ${table}`);
   return Number(rows[0]?.n ?? 0);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyError, DomainError, appendToStream, inTransaction, readStream } from '../src';
+import { DomainError } from '@orderflow/domain';
+import { ConcurrencyError, appendToStream, inTransaction, readStream } from '../src';
 import { countRows, createTestDatabase, orderConfirmed, orderPlaced, type TestDatabase } from './support';
 
 let db: TestDatabase;
