@@ -1,9 +1,9 @@
-import { decodeEvent, dlqTopicOf, type AnyEvent, type EventType } from '@orderflow/contracts';
+import { decodeEvent, dlqTopicOf, isEventType, type AnyEvent, type EventType } from '@orderflow/contracts';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import type { MessagingLogger } from './kafka';
 import type { KafkaPublisher } from './publisher';
 import { isMarkedRetriable, type ErrorClassifier } from './errors';
-import { headerStrings } from './headers';
+import { DeadLetterHeaders, EVENT_TYPE_HEADER, headerStrings } from './headers';
 
 export interface DeliveryInfo {
   topic: string;
@@ -18,11 +18,20 @@ export interface EventConsumerOptions {
   /** Topic names without prefix, e.g. `orders.events`. */
   topics: readonly string[];
   topicPrefix?: string;
-  /** Events of other types on the same topics are acknowledged without work. */
+  /**
+   * Events of other types on the same topics, and of types this build of the
+   * contracts does not know, are acknowledged from their `ce_type` header without
+   * being decoded: a type added later by a producer never dead-letters here.
+   */
   handles: (type: EventType) => boolean;
   handle: (event: AnyEvent, delivery: DeliveryInfo) => Promise<void>;
   /** Publishes dead letters; the consumer does not commit past a poison event until it is parked. */
   deadLetters: KafkaPublisher;
+  /**
+   * Classifies a handler failure that does not carry its own `retriable` flag
+   * (errors made by our code say whether they are worth retrying; this covers
+   * the driver and library errors that do not).
+   */
   isRetriable?: ErrorClassifier;
   /** Attempts for a non-retriable failure before the event goes to the dead-letter topic. */
   maxAttempts?: number;
@@ -132,19 +141,24 @@ export class EventConsumer {
     const headers = headerStrings(message.headers);
     const incoming = { key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers };
 
+    // Decided from the headers alone: a message meant for another group, or of a type
+    // this consumer does not handle, is none of its business, whatever its value holds.
+    const type = headers[EVENT_TYPE_HEADER];
+    const redriveFor = headers[DeadLetterHeaders.redriveFor];
+    if ((redriveFor !== undefined && redriveFor !== this.options.groupId) || (type && !this.handlesType(type))) {
+      await this.commit(delivery);
+      this.options.onOutcome?.('ignored', type || 'unknown', Date.now() - started);
+      return;
+    }
+
     let event: AnyEvent;
     try {
+      // A message without a type cannot be routed at all: decoding refuses it and it is parked.
       event = decodeEvent(incoming);
     } catch (error) {
       await this.deadLetter(topic, incoming, error, delivery, heartbeat);
       await this.commit(delivery);
-      this.options.onOutcome?.('dead-lettered', headers['ce_type'] ?? 'unknown', Date.now() - started);
-      return;
-    }
-
-    if (!this.options.handles(event.type)) {
-      await this.commit(delivery);
-      this.options.onOutcome?.('ignored', event.type, Date.now() - started);
+      this.options.onOutcome?.('dead-lettered', type || 'unknown', Date.now() - started);
       return;
     }
 
@@ -166,7 +180,7 @@ export class EventConsumer {
         await this.options.handle(event, delivery);
         return { failed: false };
       } catch (error) {
-        const retriable = this.options.isRetriable(error);
+        const retriable = this.isRetriable(error);
         if (!retriable && ++poisonAttempts >= this.options.maxAttempts) return { failed: true, error, attempts: attempt };
         const delay = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** Math.min(attempt - 1, 10));
         this.options.logger?.warn(
@@ -175,6 +189,24 @@ export class EventConsumer {
         await this.pause(delay, heartbeat);
       }
     }
+  }
+
+  private handlesType(type: string): boolean {
+    return isEventType(type) && this.options.handles(type);
+  }
+
+  /**
+   * An error's own `retriable` flag is its retry class, set where it was made; the
+   * configured classifier decides only for errors without one. kafkajs errors are
+   * the exception: their flag says whether kafkajs itself may retry the request,
+   * and one that gave up (`retriable: false`) is still a broker outage to us.
+   */
+  private isRetriable(error: unknown): boolean {
+    const own = (error as { retriable?: unknown } | null)?.retriable;
+    const name = (error as { name?: unknown } | null)?.name;
+    const fromKafkajs = typeof name === 'string' && name.startsWith('KafkaJS');
+    if (typeof own === 'boolean' && !fromKafkajs) return own;
+    return this.options.isRetriable(error);
   }
 
   private async deadLetter(
@@ -188,17 +220,17 @@ export class EventConsumer {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(incoming.headers)) if (v !== undefined) headers[k] = v;
     Object.assign(headers, {
-      'dlq-error': (error as Error)?.message ?? String(error),
-      'dlq-error-name': (error as Error)?.name ?? 'Error',
-      'dlq-original-topic': topic,
-      'dlq-original-partition': String(delivery.partition),
-      'dlq-original-offset': delivery.offset,
-      'dlq-consumer-group': this.options.groupId,
-      'dlq-attempts': String(attempts),
-      'dlq-at': new Date().toISOString(),
+      [DeadLetterHeaders.error]: (error as Error)?.message ?? String(error),
+      [DeadLetterHeaders.errorName]: (error as Error)?.name ?? 'Error',
+      [DeadLetterHeaders.originalTopic]: topic,
+      [DeadLetterHeaders.originalPartition]: String(delivery.partition),
+      [DeadLetterHeaders.originalOffset]: delivery.offset,
+      [DeadLetterHeaders.consumerGroup]: this.options.groupId,
+      [DeadLetterHeaders.attempts]: String(attempts),
+      [DeadLetterHeaders.at]: new Date().toISOString(),
     });
     const unprefixed = topic.startsWith(this.options.topicPrefix) ? topic.slice(this.options.topicPrefix.length) : topic;
-    this.options.logger?.error(`parking message ${topic}[${delivery.partition}]@${delivery.offset} in ${dlqTopicOf(unprefixed)}: ${headers['dlq-error']}`);
+    this.options.logger?.error(`parking message ${topic}[${delivery.partition}]@${delivery.offset} in ${dlqTopicOf(unprefixed)}: ${headers[DeadLetterHeaders.error]}`);
     // The dead letter must be safely stored before the offset moves past it.
     for (let attempt = 1; ; attempt++) {
       this.throwIfStopping();

@@ -9,3 +9,30 @@ export function headerStrings(headers: IHeaders | undefined): Record<string, str
   }
   return out;
 }
+
+/** The CloudEvents type attribute in binary mode: read before anything is decoded. */
+export const EVENT_TYPE_HEADER = 'ce_type';
+
+/**
+ * Headers a dead letter carries next to the original ones. Every name starts with
+ * `dlq-`, so a redrive can drop them all at once.
+ */
+export const DeadLetterHeaders = {
+  error: 'dlq-error',
+  errorName: 'dlq-error-name',
+  /** The original topic as consumed, i.e. with the environment's topic prefix. */
+  originalTopic: 'dlq-original-topic',
+  originalPartition: 'dlq-original-partition',
+  originalOffset: 'dlq-original-offset',
+  /** The consumer group that parked it, as configured: without the topic prefix. */
+  consumerGroup: 'dlq-consumer-group',
+  attempts: 'dlq-attempts',
+  at: 'dlq-at',
+  /**
+   * Set on a redriven event: only this consumer group (unprefixed) handles it; every
+   * other group reading the topic commits past it without decoding it.
+   */
+  redriveFor: 'dlq-redrive-for',
+} as const;
+
+export const DEAD_LETTER_HEADER_PREFIX = 'dlq-';

@@ -1,4 +1,5 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type ITopicMetadata, type Kafka, type Producer } from 'kafkajs';
+import { toBrokerError, type BrokerError } from './errors';
 
 export interface OutgoingMessage {
   topic: string;
@@ -7,57 +8,222 @@ export interface OutgoingMessage {
   headers: Record<string, string>;
 }
 
+/** What the broker did with each message of a `sendByPartition` call. */
+export interface PartitionedSendReport<M extends OutgoingMessage> {
+  /** Acknowledged by all in-sync replicas. */
+  acked: M[];
+  /** One entry per topic-partition whose send failed; none of its messages is acknowledged. */
+  failed: { topic: string; partition: number | undefined; messages: M[]; error: BrokerError }[];
+}
+
+export interface KafkaPublisherOptions {
+  /** Retries of one send inside kafkajs before it fails and the producer is replaced. */
+  sendRetries?: number;
+  /** How long a topic's partition count is trusted before it is fetched again. */
+  metadataMaxAgeMs?: number;
+}
+
+const DEFAULTS: Required<KafkaPublisherOptions> = { sendRetries: 5, metadataMaxAgeMs: 60_000 };
+
+function validated(options: KafkaPublisherOptions): Required<KafkaPublisherOptions> {
+  const merged = { ...DEFAULTS, ...options };
+  if (!Number.isInteger(merged.sendRetries) || merged.sendRetries < 1) throw new RangeError('sendRetries must be an integer >= 1');
+  if (!(merged.metadataMaxAgeMs >= 0)) throw new RangeError('metadataMaxAgeMs must be >= 0');
+  return merged;
+}
+
 /**
  * Idempotent producer with acks=all and one request in flight, so a retried send
  * neither duplicates nor reorders messages within a partition.
+ *
+ * After a failed send the producer is thrown away and the next send gets a new
+ * one (a new producer id). kafkajs rolls a partition's sequence number back when
+ * a produce fails; if the broker had in fact stored that batch, the next batch
+ * goes out with the same sequence and is acknowledged as a duplicate without
+ * being stored, or the producer wedges on OUT_OF_ORDER_SEQUENCE_NUMBER. For the
+ * same reason sends run one at a time: a second send must never take a sequence
+ * number between a failure and the producer's replacement.
  */
 export class KafkaPublisher {
-  private readonly producer: Producer;
-  private connected = false;
+  private producer: Producer | undefined;
+  private admin: Admin | undefined;
+  private readonly metadataByTopic = new Map<string, { metadata: ITopicMetadata; fetchedAt: number }>();
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly options: Required<KafkaPublisherOptions>;
+  private generation = 0;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly topicPrefix = '',
+    options: KafkaPublisherOptions = {},
   ) {
-    // The Java client's murmur2 partitioner: the same key lands on the same partition from any client.
-    this.producer = kafka.producer({
+    this.options = validated(options);
+  }
+
+  /** How many producers this publisher has created: one more after every failed send. */
+  get producerGeneration(): number {
+    return this.generation;
+  }
+
+  async connect(): Promise<void> {
+    await this.exclusively(() => this.currentProducer());
+  }
+
+  /**
+   * Sends all messages at once and resolves once every one is acknowledged by all
+   * in-sync replicas; rejects with a BrokerUnavailableError or BrokerRefusedError.
+   */
+  async send(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.exclusively(async () => {
+      const byTopic = new Map<string, OutgoingMessage[]>();
+      for (const m of messages) {
+        const list = byTopic.get(m.topic) ?? [];
+        list.push(m);
+        byTopic.set(m.topic, list);
+      }
+      await this.produce((producer) =>
+        producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, list]) => ({
+            topic: `${this.topicPrefix}${topic}`,
+            messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+          })),
+        }),
+      );
+    });
+  }
+
+  /**
+   * Sends each topic-partition's messages as a request of its own, in order, so a
+   * failure is attributable to exactly those messages: the report says which were
+   * acknowledged and which group failed with which error. The partition is the
+   * one the producer's murmur2 partitioner gives the key (the Java client's), set
+   * explicitly on each message.
+   */
+  async sendByPartition<M extends OutgoingMessage>(messages: readonly M[]): Promise<PartitionedSendReport<M>> {
+    const report: PartitionedSendReport<M> = { acked: [], failed: [] };
+    if (messages.length === 0) return report;
+    await this.exclusively(async () => {
+      const groups = new Map<string, { topic: string; partition: number | undefined; messages: M[] }>();
+      const unknownTopics = new Map<string, BrokerError>();
+      for (const message of messages) {
+        let partition: number | undefined;
+        if (!unknownTopics.has(message.topic)) {
+          try {
+            partition = await this.partitionOf(message);
+          } catch (error) {
+            unknownTopics.set(message.topic, toBrokerError(error));
+          }
+        }
+        const id = `${message.topic}\u0000${partition ?? '?'}`;
+        const group = groups.get(id) ?? { topic: message.topic, partition, messages: [] };
+        group.messages.push(message);
+        groups.set(id, group);
+      }
+      for (const group of groups.values()) {
+        const lookupError = unknownTopics.get(group.topic);
+        if (group.partition === undefined) {
+          report.failed.push({ ...group, error: lookupError ?? toBrokerError(new Error(`no partition for ${group.topic}`)) });
+          continue;
+        }
+        const partition = group.partition;
+        try {
+          await this.produce((producer) =>
+            producer.send({
+              acks: -1,
+              topic: `${this.topicPrefix}${group.topic}`,
+              messages: group.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition })),
+            }),
+          );
+          report.acked.push(...group.messages);
+        } catch (error) {
+          report.failed.push({ ...group, error: toBrokerError(error) });
+        }
+      }
+    });
+    return report;
+  }
+
+  async disconnect(): Promise<void> {
+    await this.exclusively(async () => {
+      await this.discardProducer();
+      const admin = this.admin;
+      this.admin = undefined;
+      await admin?.disconnect();
+    });
+  }
+
+  private async produce(send: (producer: Producer) => Promise<unknown>): Promise<void> {
+    const producer = await this.currentProducer();
+    try {
+      await send(producer);
+    } catch (error) {
+      await this.discardProducer();
+      throw toBrokerError(error);
+    }
+  }
+
+  private async currentProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded, unlike kafkajs's default for idempotent producers: a send that
+      // cannot succeed (unknown topic, broker gone) must fail so the caller can
+      // back off or park it; the replacement producer keeps the retry safe.
+      retry: { retries: this.options.sendRetries },
     });
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.connected = false;
+    producer.on(producer.events.DISCONNECT, () => {
+      if (this.producer === producer) this.producer = undefined;
     });
-  }
-
-  async connect(): Promise<void> {
-    if (this.connected) return;
-    await this.producer.connect();
-    this.connected = true;
-  }
-
-  /** Resolves once every message is acknowledged by all in-sync replicas. */
-  async send(messages: readonly OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.connect();
-    const byTopic = new Map<string, OutgoingMessage[]>();
-    for (const m of messages) {
-      const list = byTopic.get(m.topic) ?? [];
-      list.push(m);
-      byTopic.set(m.topic, list);
+    try {
+      await producer.connect();
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw toBrokerError(error);
     }
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic: `${this.topicPrefix}${topic}`,
-        messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
-      })),
+    this.producer = producer;
+    this.generation++;
+    return producer;
+  }
+
+  private async discardProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  private async partitionOf(message: OutgoingMessage): Promise<number> {
+    const metadata = await this.topicMetadata(message.topic);
+    return this.partitioner({
+      topic: metadata.name,
+      partitionMetadata: metadata.partitions,
+      message: { key: message.key, value: message.value },
     });
   }
 
-  async disconnect(): Promise<void> {
-    await this.producer.disconnect();
-    this.connected = false;
+  private async topicMetadata(topic: string): Promise<ITopicMetadata> {
+    const cached = this.metadataByTopic.get(topic);
+    if (cached && Date.now() - cached.fetchedAt <= this.options.metadataMaxAgeMs) return cached.metadata;
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    const { topics } = await this.admin.fetchTopicMetadata({ topics: [`${this.topicPrefix}${topic}`] });
+    const metadata = topics[0];
+    if (!metadata || metadata.partitions.length === 0) throw new Error(`no metadata for topic ${this.topicPrefix}${topic}`);
+    this.metadataByTopic.set(topic, { metadata, fetchedAt: Date.now() });
+    return metadata;
+  }
+
+  private exclusively<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 }

@@ -186,7 +186,10 @@ describe('EventConsumer', () => {
         message: { key: orderId, value: placed.value, headers: { 'content-type': 'application/json', ce_type: 'OrderPlaced' } },
       },
       { reason: /OrderPlaced data is invalid: items /, message: { ...placed, value: JSON.stringify({ ...JSON.parse(placed.value), items: [] }) } },
-      { reason: /unknown event type "OrderTeleported"/, message: { ...placed, headers: { ...placed.headers, ce_type: 'OrderTeleported' } } },
+      {
+        reason: /envelope is incomplete: ce_type is required/,
+        message: { ...placed, headers: Object.fromEntries(Object.entries(placed.headers).filter(([name]) => name !== 'ce_type')) },
+      },
       { reason: /does not match subject/, message: { ...placed, key: 'someone-else', headers: { ...placed.headers } } },
     ];
     const valid = orderConfirmed(orderId);
@@ -212,6 +215,7 @@ describe('EventConsumer', () => {
     expect(letters).toHaveLength(invalid.length);
     const letterOf = (message: (typeof invalid)[number]['message']) =>
       letters.find((l) => l.value === message.value && l.key === message.key && l.headers['ce_type'] === message.headers['ce_type']);
+    expect(new Set(invalid.map((i) => letterOf(i.message))).size).toBe(invalid.length);
     for (const { reason, message } of invalid) {
       const letter = letterOf(message);
       expect(letter?.headers['dlq-error']).toMatch(reason);
@@ -244,5 +248,105 @@ describe('EventConsumer', () => {
     expect(outcomes).toEqual(['ignored', 'processed', 'ignored']);
     await waitFor(async () => (await committed(handled[0]!.delivery.partition)) === 3, { what: 'all three offsets to be committed' });
     expect(await sandbox.topicSize(dlq)).toBe(0);
+  });
+  it('skips an event of a type it does not handle from its header, without decoding the value', async () => {
+    const orderId = `order-${randomUUID()}`;
+    const confirmed = encodeEvent(orderConfirmed(orderId));
+    const placed = orderPlaced(orderId);
+    const handled: Handled[] = [];
+    const { publisher, consumer, committed, dlq, outcomes } = await consumerOf({
+      handles: (type) => type === 'OrderPlaced',
+      handle: async (event, delivery) => {
+        handled.push({ event, delivery });
+      },
+    });
+    await publisher.send([{ topic: 'orders.events', ...confirmed, value: 'not JSON at all {' }, wire(placed)]);
+
+    await consumer.start();
+    await waitFor(() => outcomes.length === 2, { what: 'two outcomes' });
+
+    expect(outcomes).toEqual(['ignored', 'processed']);
+    expect(handled.map((h) => h.event)).toEqual([placed]);
+    await waitFor(async () => (await committed(handled[0]!.delivery.partition)) === 2, { what: 'both offsets to be committed' });
+    await settle(200);
+    expect(await sandbox.topicSize(dlq)).toBe(0);
+  });
+
+  it('skips an event of a type unknown to the contracts even when it handles every known type', async () => {
+    const orderId = `order-${randomUUID()}`;
+    const placed = encodeEvent(orderPlaced(orderId));
+    const next = orderConfirmed(orderId);
+    const handled: Handled[] = [];
+    const { publisher, consumer, committed, dlq, outcomes } = await consumerOf({
+      handle: async (event, delivery) => {
+        handled.push({ event, delivery });
+      },
+    });
+    await publisher.send([
+      { topic: 'orders.events', ...placed, value: '{"future": true}', headers: { ...placed.headers, ce_type: 'SomethingNew' } },
+      wire(next),
+    ]);
+
+    await consumer.start();
+    await waitFor(() => outcomes.length === 2, { what: 'two outcomes' });
+
+    expect(outcomes).toEqual(['ignored', 'processed']);
+    expect(handled.map((h) => h.event)).toEqual([next]);
+    await waitFor(async () => (await committed(handled[0]!.delivery.partition)) === 2, { what: 'both offsets to be committed' });
+    expect(await sandbox.topicSize(dlq)).toBe(0);
+  });
+
+  it('handles a redriven event only in the consumer group it was redriven for', async () => {
+    const orderId = `order-${randomUUID()}`;
+    const forUs = encodeEvent(orderPlaced(orderId));
+    const forOthers = encodeEvent(orderPlaced(orderId));
+    const handled: Handled[] = [];
+    const { publisher, consumer, committed, dlq, outcomes } = await consumerOf({
+      handle: async (event, delivery) => {
+        handled.push({ event, delivery });
+      },
+    });
+    await publisher.send([
+      // Not even decoded: another group's redrive is skipped from its headers.
+      { topic: 'orders.events', ...forOthers, value: 'not JSON', headers: { ...forOthers.headers, 'dlq-redrive-for': 'inventory' } },
+      { topic: 'orders.events', ...forUs, headers: { ...forUs.headers, 'dlq-redrive-for': 'payment' } },
+    ]);
+
+    await consumer.start();
+    await waitFor(() => outcomes.length === 2, { what: 'two outcomes' });
+
+    expect(outcomes).toEqual(['ignored', 'processed']);
+    expect(handled.map((h) => h.event.id)).toEqual([forUs.headers['ce_id']]);
+    await waitFor(async () => (await committed(handled[0]!.delivery.partition)) === 2, { what: 'both offsets to be committed' });
+    expect(await sandbox.topicSize(dlq)).toBe(0);
+  });
+
+  it("trusts an error's own retriable flag over the configured classifier", async () => {
+    const orderId = `order-${randomUUID()}`;
+    const refused = orderPlaced(orderId);
+    const flaky = orderConfirmed(orderId);
+    const calls = new Map<string, number>();
+    const refusal = Object.assign(new Error('order total does not match its lines'), { retriable: false });
+    const outage = Object.assign(new Error('pool exhausted'), { retriable: true });
+    const { publisher, consumer, dlq, outcomes } = await consumerOf({
+      maxAttempts: 2,
+      // Would retry the refusal forever and give up on the outage: the errors' flags win.
+      isRetriable: (error) => error === refusal,
+      handle: async (event) => {
+        const n = (calls.get(event.id) ?? 0) + 1;
+        calls.set(event.id, n);
+        if (event.id === refused.id) throw refusal;
+        if (n <= 3) throw outage;
+      },
+    });
+    await publisher.send([wire(refused), wire(flaky)]);
+
+    await consumer.start();
+    await waitFor(() => outcomes.length === 2, { what: 'two outcomes' });
+
+    expect(outcomes).toEqual(['dead-lettered', 'processed']);
+    expect(calls.get(refused.id)).toBe(2);
+    expect(calls.get(flaky.id)).toBe(4);
+    expect(await sandbox.topicSize(dlq)).toBe(1);
   });
 });

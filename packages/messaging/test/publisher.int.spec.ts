@@ -1,4 +1,4 @@
-import { KafkaPublisher, createKafka } from '../src';
+import { BrokerRefusedError, KafkaPublisher, createKafka } from '../src';
 import { KafkaSandbox } from './support';
 
 let sandbox: KafkaSandbox;
@@ -66,6 +66,60 @@ describe('KafkaPublisher', () => {
 
     const received = await sandbox.readTopic(`${sandbox.prefix}orders.events`, 2);
     expect(received.map((m) => m.headers['seq'])).toEqual(['0', '1']);
+  });
+
+  it('replaces its producer after a failed send, and the next send is stored exactly once', async () => {
+    await sandbox.createTopics(['orders.events']);
+    await publisher.send([message('order-1', 0)]);
+    const before = publisher.producerGeneration;
+
+    // Nothing shared is stopped: a topic that does not exist fails the send for good.
+    const failed = publisher.send([message('order-1', 1, 'no-such.events')]);
+    await expect(failed).rejects.toThrow(BrokerRefusedError);
+    await expect(failed).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: false });
+    await publisher.send([message('order-1', 2)]);
+
+    expect(publisher.producerGeneration).toBe(before + 1);
+    const received = await sandbox.readTopic(`${sandbox.prefix}orders.events`, 2);
+    expect(received.map((m) => m.headers['seq'])).toEqual(['0', '2']);
+    expect(await sandbox.topicSize(`${sandbox.prefix}orders.events`)).toBe(2);
+  });
+
+  it('sends by partition to the partition the producer itself would choose for each key', async () => {
+    await sandbox.createTopics(['orders.events', 'payments.events']);
+    const keys = Array.from({ length: 12 }, (_, i) => `order-${i}`);
+
+    await publisher.send(keys.map((key) => message(key, 0, 'payments.events')));
+    const report = await publisher.sendByPartition(keys.map((key) => message(key, 0)));
+
+    expect(report.failed).toEqual([]);
+    expect(report.acked.map((m) => m.key).sort()).toEqual([...keys].sort());
+    const byPartitioner = await sandbox.readTopic(`${sandbox.prefix}payments.events`, keys.length);
+    const explicit = await sandbox.readTopic(`${sandbox.prefix}orders.events`, keys.length);
+    const partitionOf = (received: typeof explicit): Record<string, number> => Object.fromEntries(received.map((m) => [m.key ?? '', m.partition]));
+    expect(partitionOf(explicit)).toEqual(partitionOf(byPartitioner));
+  });
+
+  it('reports which partition group the broker refused and acknowledges the others', async () => {
+    await sandbox.createTopics(['orders.events']);
+    const admin = await sandbox.admin();
+    const small = `${sandbox.prefix}small.events`;
+    sandbox.trackTopic(small);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: small, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '2000' }] }],
+    });
+    const tooLarge = { ...message('order-9', 0, 'small.events'), value: 'x'.repeat(10_000) };
+
+    const report = await publisher.sendByPartition([message('order-1', 0), tooLarge, message('order-2', 0), message('order-3', 0, 'missing.events')]);
+
+    expect(report.acked.map((m) => m.key).sort()).toEqual(['order-1', 'order-2']);
+    expect(report.failed.map((f) => [f.topic, f.messages.map((m) => m.key), f.error.name, f.error.code])).toEqual([
+      ['small.events', ['order-9'], 'BrokerRefusedError', 'MESSAGE_TOO_LARGE'],
+      ['missing.events', ['order-3'], 'BrokerRefusedError', 'UNKNOWN_TOPIC_OR_PARTITION'],
+    ]);
+    expect(await sandbox.topicSize(`${sandbox.prefix}orders.events`)).toBe(2);
+    expect(await sandbox.topicSize(small)).toBe(0);
   });
 
   it('resolves an empty send without touching the broker', async () => {

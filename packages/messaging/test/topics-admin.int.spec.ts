@@ -1,6 +1,7 @@
 import { ALL_TOPICS } from '@orderflow/contracts';
+import { ConfigResourceTypes } from 'kafkajs';
 import { brokerReachable, createKafka, ensureTopics, orderflowTopics } from '../src';
-import { KafkaSandbox } from './support';
+import { KafkaSandbox, waitFor } from './support';
 
 let sandbox: KafkaSandbox;
 
@@ -56,6 +57,73 @@ describe('ensureTopics', () => {
     const admin = await sandbox.admin();
     const names = new Set(await admin.listTopics());
     expect(specs.every((s) => names.has(s.topic))).toBe(true);
+  });
+});
+
+describe('topic configuration', () => {
+  /** The topic's configuration as the broker reports it, for the names asked. */
+  async function configOf(topic: string, names: string[]): Promise<Record<string, { value: string; setOnTopic: boolean }>> {
+    const admin = await sandbox.admin();
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }],
+    });
+    return Object.fromEntries(
+      (resources[0]?.configEntries ?? []).map((e) => [e.configName, { value: e.configValue, setOnTopic: !e.isDefault }]),
+    );
+  }
+
+  it('declares inventory.products compacted and every other topic, its dead-letter topic included, with the default policy', () => {
+    const configs = Object.fromEntries(orderflowTopics('p.').map((t) => [t.topic, t.config]));
+
+    expect(configs['p.inventory.products']).toEqual({ 'cleanup.policy': 'compact' });
+    expect(Object.entries(configs).filter(([, config]) => config !== undefined).map(([topic]) => topic)).toEqual(['p.inventory.products']);
+  });
+
+  it('creates inventory.products compacted and its dead-letter topic with delete retention', async () => {
+    const specs = orderflowTopics(sandbox.prefix).filter((s) => s.topic.includes('inventory.products'));
+    specs.forEach((s) => sandbox.trackTopic(s.topic));
+
+    await ensureTopics(sandbox.kafka, specs);
+
+    await expect(configOf(`${sandbox.prefix}inventory.products`, ['cleanup.policy'])).resolves.toEqual({
+      'cleanup.policy': { value: 'compact', setOnTopic: true },
+    });
+    await expect(configOf(`${sandbox.prefix}inventory.products.dlq`, ['cleanup.policy'])).resolves.toEqual({
+      'cleanup.policy': { value: 'delete', setOnTopic: false },
+    });
+  });
+
+  it('compacts an existing topic created with delete retention, keeping the other settings made on it', async () => {
+    const topic = `${sandbox.prefix}inventory.products`;
+    sandbox.trackTopic(topic);
+    const admin = await sandbox.admin();
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: [
+        {
+          topic,
+          numPartitions: 3,
+          replicationFactor: 1,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'delete' },
+            { name: 'retention.ms', value: '604800000' },
+          ],
+        },
+      ],
+    });
+    await waitFor(async () => (await admin.listTopics()).includes(topic), { what: `${topic} to be listed` });
+
+    const created = await ensureTopics(sandbox.kafka, [{ topic, numPartitions: 3, config: { 'cleanup.policy': 'compact' } }]);
+
+    expect(created).toEqual([]);
+    await expect(configOf(topic, ['cleanup.policy', 'retention.ms'])).resolves.toEqual({
+      'cleanup.policy': { value: 'compact', setOnTopic: true },
+      'retention.ms': { value: '604800000', setOnTopic: true },
+    });
+    // Already aligned: a second run changes nothing and still succeeds.
+    await expect(ensureTopics(sandbox.kafka, [{ topic, numPartitions: 3, config: { 'cleanup.policy': 'compact' } }])).resolves.toEqual([]);
+    await expect(configOf(topic, ['cleanup.policy'])).resolves.toEqual({ 'cleanup.policy': { value: 'compact', setOnTopic: true } });
   });
 });
 
