@@ -1,4 +1,4 @@
-import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { compileValidator } from '@orderflow/contracts';
 
@@ -20,7 +20,27 @@ export function commonConfig(service: string, defaultPort: number) {
       default: `orderflow_${service}`,
       description: 'this service’s own database; created if missing',
     }),
-    DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+    DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'connections in this process’s pool' }),
+    DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({
+      minimum: 0,
+      default: 30_000,
+      description: 'PostgreSQL cancels a statement running longer (statement_timeout); 0 disables',
+    }),
+    DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({
+      minimum: 1,
+      default: 5_000,
+      description: 'waiting for a new connection, or a free one from a full pool, fails after this (retried)',
+    }),
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: Type.Integer({
+      minimum: 0,
+      default: 60_000,
+      description: 'PostgreSQL ends a session idle inside a transaction this long; 0 disables',
+    }),
+    DATABASE_KEEPALIVE_INITIAL_DELAY_MS: Type.Integer({
+      minimum: 0,
+      default: 10_000,
+      description: 'TCP keepalive probes on database connections start after this much idle time',
+    }),
     KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092', description: 'comma-separated host:port list' }),
     KAFKA_TOPIC_PREFIX: Type.String({
       pattern: '^[A-Za-z0-9._-]*$',
@@ -58,10 +78,28 @@ export function loadConfig<P extends TProperties>(schema: TObject<P>, env: NodeJ
   }
   const result = compileValidator(schema)(values);
   if (!result.ok) {
-    const problems = result.issues.map((i) => `  ${i.field}: ${i.message}${env[i.field] !== undefined ? ` (got "${env[i.field]}")` : ''}`);
+    const problems = result.issues.map((i) => {
+      const raw = env[i.field];
+      const got = raw === undefined ? '' : ` ${shownValue(i.field, raw, schema.properties[i.field])}`;
+      return `  ${i.field}: ${i.message}${got}`;
+    });
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   return result.value;
+}
+
+/** Names that hold credentials, whether or not the schema marks them `secret: true`. */
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL/i;
+
+/**
+ * How a refused value appears in the boot error: logs outlive the process and
+ * reach people who must not see credentials, so a secret is never printed and
+ * a URL shows no password.
+ */
+function shownValue(name: string, raw: string, property: TSchema | undefined): string {
+  if ((property as { secret?: unknown } | undefined)?.secret === true || SECRET_NAME.test(name)) return '(value hidden: secret)';
+  // user:password@ in any URL-like value, even one too malformed for new URL() to parse.
+  return `(got "${raw.replace(/(\/\/[^/:@\s]*:)[^/\s]*@/g, '$1***@')}")`;
 }
 
 /** Every variable a schema declares, for docs and for checking deployment files against it. */

@@ -36,7 +36,11 @@ export interface KafkaEventTransportOptions {
   topicPrefix: string;
 }
 
-export function isRetriable(error: unknown): boolean {
+/**
+ * For failures that carry no `retriable` flag of their own (the consumer trusts the
+ * flag where there is one): driver and library errors, classified by what they are.
+ */
+function isRetriable(error: unknown): boolean {
   return isMarkedRetriable(error) || isTransientDatabaseError(error) || isTransientKafkaError(error);
 }
 
@@ -104,6 +108,15 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
  * `(@Payload() event: EventEnvelope<T>, @Ctx() ctx: EventContext)`.
  */
 export const OnEvent = (type: EventType): MethodDecorator => EventPattern<string>(type);
+
+/**
+ * One handler method for several event types:
+ * `@OnEvents('PaymentAuthorized', 'PaymentDeclined') outcome(@Payload() e: EventEnvelope<'PaymentAuthorized' | 'PaymentDeclined'>, @Ctx() ctx: EventContext)`.
+ * Nest stores a method's patterns as one list (`[].concat(pattern)`) and registers
+ * the method once per entry, so an array pattern is the way; stacking `@OnEvent`
+ * twice on a method would keep only the last one applied.
+ */
+export const OnEvents = (...types: [EventType, ...EventType[]]): MethodDecorator => EventPattern<EventType[]>(types);
 
 /**
  * Marks a class of `@OnEvent` handlers. Its errors reach the transport unchanged,

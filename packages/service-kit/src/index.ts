@@ -1,7 +1,5 @@
-export { main, runService, type ServiceDefinition } from './run-service';
-export { CONFIG, ServiceKitModule, type Infrastructure } from './service-kit.module';
-export { commonConfig, loadConfig, configVariables, ConfigError } from './config';
-export { EventContext, EventHandlers, KafkaEventTransport, OnEvent, isRetriable } from './event-transport';
-export { Metrics } from './metrics';
-export { BrokerProbe } from './broker-probe';
-export { replayCommand, type ReplayDefinition } from './replay-command';
+export { main, type ServiceDefinition } from './run-service';
+export { CONFIG } from './service-kit.module';
+export { commonConfig, loadConfig, ConfigError } from './config';
+export { EventContext, EventHandlers, OnEvent, OnEvents } from './event-transport';
+export { replayCommand, type ReplayDefinition, type TopicRebuild } from './replay-command';

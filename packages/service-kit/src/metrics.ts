@@ -7,6 +7,7 @@ export class Metrics {
   readonly handlingSeconds: Histogram<'type'>;
   readonly eventsPublished: Counter;
   readonly outboxPending: Gauge;
+  readonly outboxParked: Counter;
 
   constructor(service: string, pendingOutbox: () => Promise<number>) {
     this.registry.setDefaultLabels({ service });
@@ -27,6 +28,11 @@ export class Metrics {
     this.eventsPublished = new Counter({
       name: 'orderflow_events_published_total',
       help: 'Events the outbox relay published to Kafka',
+      registers: [this.registry],
+    });
+    this.outboxParked = new Counter({
+      name: 'orderflow_outbox_parked_total',
+      help: 'Outbox rows the broker refused for good (too large, unknown topic), moved to outbox_parked',
       registers: [this.registry],
     });
     this.outboxPending = new Gauge({

@@ -1,6 +1,18 @@
 import type { TObject } from '@sinclair/typebox';
-import { EventStoreSchema1763700000000, openDatabase, rebuildProjection, type ProjectionRebuild } from '@orderflow/eventstore';
+import type { DataSource } from 'typeorm';
+import { eventStoreMigrations, openDatabase, rebuildProjection, type ProjectionRebuild } from '@orderflow/eventstore';
+import { createKafka, parseBrokers, type Kafka } from '@orderflow/messaging';
 import { loadConfig, type commonConfig } from './config';
+
+/**
+ * A read model built from another service's topic rather than from this service's
+ * own log: rebuilt by reading that topic (with KAFKA_TOPIC_PREFIX applied by the
+ * caller through `topicPrefix`). Returns a line for the report.
+ */
+export interface TopicRebuild {
+  table: string;
+  rebuild: (dataSource: DataSource, kafka: Kafka, topicPrefix: string) => Promise<string>;
+}
 
 export interface ReplayDefinition {
   name: string;
@@ -10,13 +22,15 @@ export interface ReplayDefinition {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   entities: Function[];
   projections: ProjectionRebuild[];
+  topicRebuilds?: TopicRebuild[];
 }
 
-type Connection = Pick<ReturnType<typeof commonConfig>, 'DATABASE_URL' | 'DATABASE_NAME'>;
+type Connection = Pick<ReturnType<typeof commonConfig>, 'DATABASE_URL' | 'DATABASE_NAME' | 'KAFKA_BROKERS' | 'KAFKA_TOPIC_PREFIX'>;
 
 /**
- * `node dist/replay.js`: rebuilds every read model of a service from its own event
- * log, with the same configuration as the service. Safe while the service runs.
+ * `node dist/replay.js`: rebuilds every read model of a service from scratch, with
+ * the same configuration as the service: those of its own event log, then those
+ * built from other services' topics. Safe while the service runs.
  */
 export function replayCommand(definition: ReplayDefinition): void {
   const run = async () => {
@@ -24,7 +38,7 @@ export function replayCommand(definition: ReplayDefinition): void {
     const dataSource = await openDatabase({
       url: config.DATABASE_URL,
       database: config.DATABASE_NAME,
-      migrations: [EventStoreSchema1763700000000, ...definition.migrations],
+      migrations: [...eventStoreMigrations, ...definition.migrations],
       entities: definition.entities,
     });
     try {
@@ -32,6 +46,14 @@ export function replayCommand(definition: ReplayDefinition): void {
         const started = Date.now();
         const streams = await rebuildProjection(dataSource, projection);
         process.stdout.write(`${definition.name}: rebuilt ${projection.table} from ${streams} stream(s) in ${Date.now() - started} ms\n`);
+      }
+      if (definition.topicRebuilds?.length) {
+        const kafka = createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: `${definition.name}-replay` });
+        for (const topicRebuild of definition.topicRebuilds) {
+          const started = Date.now();
+          const report = await topicRebuild.rebuild(dataSource, kafka, config.KAFKA_TOPIC_PREFIX);
+          process.stdout.write(`${definition.name}: rebuilt ${topicRebuild.table} ${report} in ${Date.now() - started} ms\n`);
+        }
       }
     } finally {
       await dataSource.destroy();

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger, Module, type DynamicModule, type INestApplication, type LogLevel, type Type as NestType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { TObject, Static } from '@sinclair/typebox';
-import { EventStoreSchema1763700000000, OutboxRelay, openDatabase } from '@orderflow/eventstore';
+import { OutboxRelay, eventStoreMigrations, openDatabase } from '@orderflow/eventstore';
 import { KafkaPublisher, createKafka, ensureTopics, orderflowTopics, parseBrokers } from '@orderflow/messaging';
 import type { DataSource } from 'typeorm';
 import { BrokerProbe } from './broker-probe';
@@ -58,9 +58,13 @@ export async function runService<S extends TObject>(definition: ServiceDefinitio
   const dataSource = await openDatabase({
     url: config.DATABASE_URL,
     database: config.DATABASE_NAME,
-    migrations: [EventStoreSchema1763700000000, ...definition.migrations],
+    migrations: [...eventStoreMigrations, ...definition.migrations],
     entities: definition.entities ?? [],
     poolSize: config.DATABASE_POOL_SIZE,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAliveInitialDelayMs: config.DATABASE_KEEPALIVE_INITIAL_DELAY_MS,
   }).catch((error: Error) => {
     throw new StartupError(`cannot open database ${config.DATABASE_NAME} at ${redact(config.DATABASE_URL)} (DATABASE_URL): ${error.message}`);
   });
@@ -79,16 +83,15 @@ export async function runService<S extends TObject>(definition: ServiceDefinitio
   const publisher = new KafkaPublisher(kafka, config.KAFKA_TOPIC_PREFIX);
   const metrics = new Metrics(definition.name, () => relay.pending());
   const relay: OutboxRelay = new OutboxRelay(dataSource, {
-    publish: (messages) => publisher.send(messages),
+    publish: (messages) => publisher.sendByPartition(messages),
     logger: new Logger('outbox'),
     onPublished: (n) => metrics.eventsPublished.inc(n),
+    onParked: () => metrics.outboxParked.inc(),
   });
   const infra: Infrastructure = {
-    service: definition.name,
     config,
     dataSource,
     relay,
-    publisher,
     broker: new BrokerProbe(kafka),
     metrics,
   };

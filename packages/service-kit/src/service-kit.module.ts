@@ -1,7 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OutboxRelay } from '@orderflow/eventstore';
-import { KafkaPublisher } from '@orderflow/messaging';
 import { BrokerProbe } from './broker-probe';
 import { HealthController } from './health.controller';
 import { Metrics } from './metrics';
@@ -11,11 +10,9 @@ import { MetricsController } from './metrics.controller';
 export const CONFIG = Symbol('CONFIG');
 
 export interface Infrastructure<C = unknown> {
-  service: string;
   config: C;
   dataSource: DataSource;
   relay: OutboxRelay;
-  publisher: KafkaPublisher;
   broker: BrokerProbe;
   metrics: Metrics;
 }
@@ -29,7 +26,6 @@ export class ServiceKitModule {
       { provide: CONFIG, useValue: infra.config },
       { provide: DataSource, useValue: infra.dataSource },
       { provide: OutboxRelay, useValue: infra.relay },
-      { provide: KafkaPublisher, useValue: infra.publisher },
       { provide: BrokerProbe, useValue: infra.broker },
       { provide: Metrics, useValue: infra.metrics },
     ];

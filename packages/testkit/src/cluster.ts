@@ -86,6 +86,9 @@ export class Cluster {
   /** Direct database access, for tests and invariant checks only: services never read each other's tables. */
   async query<T>(name: ServiceName, sql: string, params: unknown[] = []): Promise<T[]> {
     const client = new Client({ connectionString: `${databaseServerUrl()}/${this.databaseOf(name)}` });
+    // A server that goes away mid-query (the chaos suite restarts it) also emits 'error'
+    // on the client: unheard, that crashes the test process; the awaited call rejects anyway.
+    client.on('error', () => undefined);
     await client.connect();
     try {
       return (await client.query(sql, params)).rows as T[];
@@ -96,6 +99,7 @@ export class Cluster {
 
   async dropDatabases(): Promise<void> {
     const client = new Client({ connectionString: `${databaseServerUrl()}/postgres` });
+    client.on('error', () => undefined); // see query()
     await client.connect();
     try {
       for (const name of SERVICES) await client.query(`DROP DATABASE IF EXISTS "${this.databaseOf(name)}" WITH (FORCE)`);

@@ -1,21 +1,93 @@
+import { ALL_TOPICS, dlqTopicOf } from '@orderflow/contracts';
+import { createKafka, listDeadLetters, parseBrokers, type Kafka } from '@orderflow/messaging';
 import type { Cluster } from './cluster';
+import { kafkaBrokers } from './infrastructure';
+import { SERVICES } from './service-process';
+
+export interface InvariantOptions {
+  /**
+   * Letters a test parked on purpose, by source topic without prefix
+   * (`{ 'orders.events': 3 }`). Every other dead-letter topic must be empty, and
+   * these must hold exactly that many: more would be a real failure hiding
+   * behind the deliberate one.
+   */
+  expectedDeadLetters?: Partial<Record<string, number>>;
+}
 
 /**
- * The invariants of ARCHITECTURE.md, checked across the four databases once the
- * system is quiet. Returns every violation found (empty = all hold).
+ * Event types that legitimately occur many times in one stream: a product's
+ * stream gets a `StockLevelChanged` per reservation, release, commit and
+ * restock. Their "applied once" rule is per (stream, cause, order), checked apart.
  */
-export async function checkInvariants(cluster: Cluster): Promise<string[]> {
+const REPEATABLE_EVENT_TYPES = ['StockLevelChanged'];
+
+type OrderRow = { order_id: string; status: string; items: { sku: string; quantity: number }[] };
+type StatusRow = { order_id: string; status: string };
+type StockRow = {
+  sku: string;
+  name: string;
+  unit_price: string;
+  currency: string;
+  stocked: number;
+  available: number;
+  reserved: number;
+  committed: number;
+};
+type ProductRow = { sku: string; name: string; unit_price: string; currency: string; available: number };
+
+/**
+ * The system's invariants, checked across the four databases and the broker once
+ * the system is quiet (docs/invariants.md explains each and why it holds).
+ * Returns every violation found, each a sentence naming what broke (empty = all hold).
+ *
+ * 1. every accepted order is in exactly one terminal state;
+ * 2. money: a COMPLETED order was authorized and never refunded; a CANCELLED one
+ *    has no net charge (declined, refunded, or voided before any charge);
+ * 3. stock: per SKU available + reserved + committed = stocked, nothing stays
+ *    reserved, committed equals what COMPLETED orders hold; a CANCELLED order's
+ *    reservation ends unavailable, released or voided;
+ * 4. shipping: a pickup for every COMPLETED order, no live shipment for a CANCELLED one;
+ * 5. no event lost (every service has a record of every order) and no effect
+ *    applied twice in any service's log;
+ * 6. nothing parked: every dead-letter topic of the cluster's prefix is empty,
+ *    apart from the letters a test declares in `expectedDeadLetters`;
+ * 7. read models converge: the storefront catalog (orders' `products`) equals
+ *    inventory's `stock` for every SKU (same SKUs, name, price, currency, available).
+ */
+export async function checkInvariants(cluster: Cluster, options: InvariantOptions = {}): Promise<string[]> {
+  return (await checkInvariantsByRule(cluster, options)).flatMap((r) => r.violations);
+}
+
+export interface RuleResult {
+  rule: string;
+  violations: string[];
+}
+
+/** The same checks as `checkInvariants`, grouped by rule, so a report can say which held. */
+export async function checkInvariantsByRule(cluster: Cluster, options: InvariantOptions = {}): Promise<RuleResult[]> {
+  return [
+    {
+      rule: 'orders terminal; money, stock and shipping agree with each order; no order lost',
+      violations: await checkOrders(cluster),
+    },
+    { rule: 'stock levels add up, nothing left reserved', violations: await checkStock(cluster) },
+    { rule: 'no effect applied twice in any service', violations: await checkNothingTwice(cluster) },
+    { rule: 'storefront catalog equals inventory stock', violations: await checkCatalogEqualsStock(cluster) },
+    { rule: 'dead-letter topics empty', violations: await checkDeadLetters(cluster, options.expectedDeadLetters ?? {}) },
+  ];
+}
+
+async function statusByOrder(cluster: Cluster, service: 'payment' | 'shipping', table: string): Promise<Map<string, string>> {
+  return new Map(
+    (await cluster.query<StatusRow>(service, `SELECT order_id, status FROM ${table}`)).map((r) => [r.order_id, r.status]),
+  );
+}
+
+async function checkOrders(cluster: Cluster): Promise<string[]> {
   const violations: string[] = [];
-  const orders = await cluster.query<{ order_id: string; status: string; items: { sku: string; quantity: number }[] }>(
-    'orders',
-    'SELECT order_id, status, items FROM order_summaries',
-  );
-  const payments = new Map(
-    (await cluster.query<{ order_id: string; status: string }>('payment', 'SELECT order_id, status FROM payments')).map((p) => [p.order_id, p.status]),
-  );
-  const shipments = new Map(
-    (await cluster.query<{ order_id: string; status: string }>('shipping', 'SELECT order_id, status FROM shipments')).map((s) => [s.order_id, s.status]),
-  );
+  const orders = await cluster.query<OrderRow>('orders', 'SELECT order_id, status, items FROM order_summaries');
+  const payments = await statusByOrder(cluster, 'payment', 'payments');
+  const shipments = await statusByOrder(cluster, 'shipping', 'shipments');
   const reservations = new Map(
     (
       await cluster.query<{ stream_id: string; type: string }>(
@@ -28,38 +100,34 @@ export async function checkInvariants(cluster: Cluster): Promise<string[]> {
   for (const order of orders) {
     const id = order.order_id;
     // 1. exactly one terminal state
-    if (order.status !== 'COMPLETED' && order.status !== 'CANCELLED') violations.push(`order ${id} is not terminal: ${order.status}`);
+    if (order.status !== 'COMPLETED' && order.status !== 'CANCELLED')
+      violations.push(`order ${id} is not terminal: ${order.status}`);
     // 5. no event lost: every service saw the order
     if (!payments.has(id)) violations.push(`order ${id} has no payment record`);
     if (!reservations.has(id)) violations.push(`order ${id} has no stock reservation record`);
     if (!shipments.has(id)) violations.push(`order ${id} has no shipment record`);
+    const payment = payments.get(id);
+    const reservation = reservations.get(id);
+    const shipment = shipments.get(id);
     if (order.status === 'COMPLETED') {
-      // 2. money
-      if (payments.get(id) !== 'AUTHORIZED') violations.push(`completed order ${id} payment is ${payments.get(id)}`);
-      // 3. stock
-      if (reservations.get(id) !== 'StockCommitted') violations.push(`completed order ${id} reservation ends in ${reservations.get(id)}`);
-      // 4. shipping
-      if (shipments.get(id) !== 'PICKUP_SCHEDULED') violations.push(`completed order ${id} shipment is ${shipments.get(id)}`);
+      // 2. money, 3. stock, 4. shipping
+      if (payment !== 'AUTHORIZED') violations.push(`completed order ${id} payment is ${payment}`);
+      if (reservation !== 'StockCommitted') violations.push(`completed order ${id} reservation ends in ${reservation}`);
+      if (shipment !== 'PICKUP_SCHEDULED') violations.push(`completed order ${id} shipment is ${shipment}`);
     }
     if (order.status === 'CANCELLED') {
-      const payment = payments.get(id);
-      if (payment !== 'DECLINED' && payment !== 'REFUNDED') violations.push(`cancelled order ${id} has net charge (payment ${payment})`);
-      const reservation = reservations.get(id);
-      if (reservation !== 'StockUnavailable' && reservation !== 'StockReleased') {
+      // A tombstone (VOIDED / ReservationVoided) is compensation that arrived before the action.
+      if (payment !== 'DECLINED' && payment !== 'REFUNDED' && payment !== 'VOIDED')
+        violations.push(`cancelled order ${id} has net charge (payment ${payment})`);
+      if (reservation !== 'StockUnavailable' && reservation !== 'StockReleased' && reservation !== 'ReservationVoided') {
         violations.push(`cancelled order ${id} still holds stock (reservation ends in ${reservation})`);
       }
-      if (shipments.get(id) !== 'CANCELLED') violations.push(`cancelled order ${id} has a live shipment (${shipments.get(id)})`);
+      if (shipment !== 'CANCELLED' && shipment !== 'VOIDED')
+        violations.push(`cancelled order ${id} has a live shipment (${shipment})`);
     }
   }
 
-  // 3. stock levels add up, and nothing stays reserved once every order is terminal
-  for (const s of await cluster.query<{ sku: string; stocked: number; available: number; reserved: number; committed: number }>(
-    'inventory',
-    'SELECT sku, stocked, available, reserved, committed FROM stock',
-  )) {
-    if (s.available + s.reserved + s.committed !== s.stocked) violations.push(`sku ${s.sku} levels do not add up: ${JSON.stringify(s)}`);
-    if (s.reserved !== 0) violations.push(`sku ${s.sku} still has ${s.reserved} reserved with every order terminal`);
-  }
+  // 3. committed stock is exactly what completed orders hold
   const committedBySku = new Map<string, number>();
   for (const o of orders.filter((o) => o.status === 'COMPLETED')) {
     for (const item of o.items) committedBySku.set(item.sku, (committedBySku.get(item.sku) ?? 0) + item.quantity);
@@ -69,21 +137,128 @@ export async function checkInvariants(cluster: Cluster): Promise<string[]> {
       violations.push(`sku ${s.sku}: committed ${s.committed} but completed orders hold ${committedBySku.get(s.sku) ?? 0}`);
     }
   }
+  return violations;
+}
 
-  // 5. none applied twice: each effect at most once per stream
-  const twice = async (service: 'orders' | 'payment' | 'inventory' | 'shipping', types: string[]) =>
-    cluster.query<{ stream_id: string; type: string; n: string }>(
-      service,
-      'SELECT stream_id, type, count(*) AS n FROM events WHERE type = ANY($1) GROUP BY stream_id, type HAVING count(*) > 1',
-      [types],
-    );
-  for (const r of [
-    ...(await twice('orders', ['OrderPlaced', 'OrderConfirmed', 'OrderCancelled', 'OrderCompleted', 'PaymentAuthorized', 'StockReserved', 'PickupScheduled'])),
-    ...(await twice('payment', ['PaymentAuthorized', 'PaymentDeclined', 'PaymentRefunded'])),
-    ...(await twice('inventory', ['StockReserved', 'StockUnavailable', 'StockReleased', 'StockCommitted'])),
-    ...(await twice('shipping', ['ShipmentPrepared', 'PickupScheduled', 'ShipmentCancelled'])),
-  ]) {
-    violations.push(`${r.type} applied ${r.n} times in ${r.stream_id}`);
+async function checkStock(cluster: Cluster): Promise<string[]> {
+  const violations: string[] = [];
+  // 3. stock levels add up, and nothing stays reserved once every order is terminal
+  for (const s of await cluster.query<StockRow>('inventory', 'SELECT sku, stocked, available, reserved, committed FROM stock')) {
+    if (s.available + s.reserved + s.committed !== s.stocked)
+      violations.push(`sku ${s.sku} levels do not add up: ${JSON.stringify(s)}`);
+    if (s.reserved !== 0) violations.push(`sku ${s.sku} still has ${s.reserved} reserved with every order terminal`);
   }
   return violations;
+}
+
+/** 5. none applied twice: every effect at most once per stream, in every service's log. */
+async function checkNothingTwice(cluster: Cluster): Promise<string[]> {
+  const violations: string[] = [];
+  for (const service of SERVICES) {
+    for (const r of await cluster.query<{ stream_id: string; type: string; n: string }>(
+      service,
+      'SELECT stream_id, type, count(*) AS n FROM events WHERE type <> ALL($1) GROUP BY stream_id, type HAVING count(*) > 1',
+      [REPEATABLE_EVENT_TYPES],
+    )) {
+      violations.push(`${r.type} applied ${r.n} times in ${service}'s stream ${r.stream_id}`);
+    }
+  }
+  // A stock movement caused by an order happens once per product and cause.
+  for (const r of await cluster.query<{ stream_id: string; cause: string; order_id: string; n: string }>(
+    'inventory',
+    `SELECT stream_id, data->>'cause' AS cause, data->>'orderId' AS order_id, count(*) AS n FROM events
+      WHERE type = 'StockLevelChanged' AND data ? 'orderId'
+      GROUP BY stream_id, data->>'cause', data->>'orderId' HAVING count(*) > 1`,
+  )) {
+    violations.push(`StockLevelChanged ${r.cause} for order ${r.order_id} applied ${r.n} times in ${r.stream_id}`);
+  }
+  return violations;
+}
+
+/** 7. the storefront's catalog is a projection of inventory's stock: once quiet, they are equal. */
+async function checkCatalogEqualsStock(cluster: Cluster): Promise<string[]> {
+  const violations: string[] = [];
+  const stock = new Map(
+    (await cluster.query<StockRow>('inventory', 'SELECT sku, name, unit_price, currency, available FROM stock')).map((s) => [
+      s.sku,
+      s,
+    ]),
+  );
+  const catalog = new Map(
+    (await cluster.query<ProductRow>('orders', 'SELECT sku, name, unit_price, currency, available FROM products')).map((p) => [
+      p.sku,
+      p,
+    ]),
+  );
+  for (const [sku, s] of stock) {
+    const p = catalog.get(sku);
+    if (!p) {
+      violations.push(`sku ${sku} is in inventory's stock but not in the storefront catalog`);
+      continue;
+    }
+    for (const field of ['available', 'name', 'unit_price', 'currency'] as const) {
+      if (String(p[field]) !== String(s[field])) {
+        violations.push(`storefront catalog ${sku}.${field} is ${p[field]} but inventory's stock says ${s[field]}`);
+      }
+    }
+  }
+  for (const sku of catalog.keys()) {
+    if (!stock.has(sku)) violations.push(`sku ${sku} is in the storefront catalog but not in inventory's stock`);
+  }
+  return violations;
+}
+
+/**
+ * 6. nothing parked. Counts every letter ever written (the end offset), not what
+ * is left after retention: a letter redriven or expired still means an event
+ * failed to apply.
+ */
+async function checkDeadLetters(cluster: Cluster, expected: Partial<Record<string, number>>): Promise<string[]> {
+  const violations: string[] = [];
+  const prefix = cluster.options.topicPrefix;
+  const kafka = createKafka({ brokers: parseBrokers(kafkaBrokers()), clientId: 'orderflow-invariants' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const parked = new Map<string, number>();
+  try {
+    const existing = new Set(await admin.listTopics());
+    for (const topic of ALL_TOPICS) {
+      const dlq = `${prefix}${dlqTopicOf(topic)}`;
+      // Without the topic nothing could be parked (topics are never auto-created).
+      const offsets = existing.has(dlq) ? await admin.fetchTopicOffsets(dlq) : [];
+      parked.set(
+        topic,
+        offsets.reduce((n, o) => n + Number(o.high), 0),
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  for (const topic of Object.keys(expected)) {
+    if (!parked.has(topic)) violations.push(`expectedDeadLetters names ${topic}, which is not a topic of the system`);
+  }
+  for (const [topic, count] of parked) {
+    const want = expected[topic] ?? 0;
+    if (count === want) continue;
+    violations.push(
+      `${prefix}${dlqTopicOf(topic)} holds ${count} dead letter(s), expected ${want}${await describeLetters(kafka, topic, prefix)}`,
+    );
+  }
+  return violations;
+}
+
+/** Why the letters were parked, so a failing check says what to fix. */
+async function describeLetters(kafka: Kafka, topic: string, prefix: string): Promise<string> {
+  try {
+    const letters = await listDeadLetters(kafka, { topics: [topic], prefix });
+    const reasons = new Map<string, number>();
+    for (const l of letters) {
+      const reason = `group ${l.group ?? '?'}: ${l.type ?? '?'}: ${l.error ?? '?'}`;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+    const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3);
+    return top.length ? ` — ${top.map(([reason, n]) => `${n}× ${reason.slice(0, 300)}`).join('; ')}` : '';
+  } catch (error) {
+    return ` (could not read the letters: ${(error as Error).message})`;
+  }
 }

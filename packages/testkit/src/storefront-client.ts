@@ -38,6 +38,8 @@ export class StorefrontClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string | undefined,
+    /** Gives up on an answer after this long (a load generator must not pile up hung requests). */
+    private readonly timeoutMs?: number,
   ) {}
 
   async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
@@ -49,6 +51,7 @@ export class StorefrontClient {
         ...headers,
       },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      ...(this.timeoutMs !== undefined ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}),
     });
     const text = await response.text();
     let parsed: unknown = text;
