@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.cjs'), roots: ['<rootDir>/src'] };
+module.exports = { ...require('../../jest.preset.cjs'), roots: ['<rootDir>/src', '<rootDir>/test'], testTimeout: 60_000 };

@@ -1,4 +1,4 @@
-import { EventStoreSchema1763700000000 } from '@orderflow/eventstore';
+import { eventStoreMigrations } from '@orderflow/eventstore';
 import { StockView } from './stock/stock.entity';
 import { StockReadModel1763700000100 } from './stock/stock.migration';
 
@@ -6,4 +6,4 @@ import { StockReadModel1763700000100 } from './stock/stock.migration';
 export const inventoryMigrations = [StockReadModel1763700000100];
 export const inventoryEntities = [StockView];
 /** Everything, for tools that open the database without the service kit. */
-export const allInventoryMigrations = [EventStoreSchema1763700000000, ...inventoryMigrations];
+export const allInventoryMigrations = [...eventStoreMigrations, ...inventoryMigrations];

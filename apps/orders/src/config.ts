@@ -8,8 +8,16 @@ export const OrdersConfigSchema = Type.Object({
     default: 900,
     description: 'a PENDING order without payment and stock results after this long is cancelled (TIMEOUT)',
   }),
+  ORDER_CONFIRMED_TIMEOUT_SECONDS: Type.Integer({
+    minimum: 1,
+    default: 3600,
+    description:
+      'a CONFIRMED order whose pickup is not scheduled this long after its confirmation is cancelled (TIMEOUT): payment refunds, inventory releases, shipping cancels',
+  }),
   AUTH_JWT_SECRET: Type.String({
     minLength: 32,
+    // never printed in a boot error (service-kit loadConfig)
+    secret: true,
     description: 'HS256 secret for storefront bearer tokens (required, at least 32 characters)',
   }),
 });

@@ -5,12 +5,13 @@ import { Product } from './catalog/product.entity';
 import { OrdersConfigSchema } from './config';
 import { IdempotencyKey, OrderSummary } from './order/order.entities';
 import { OrdersModule } from './orders.module';
+import { OrdersDeadlines1763700000200 } from './order-deadlines.migration';
 import { OrdersReadModels1763700000100 } from './schema.migration';
 
 main({
   name: 'orders',
   configSchema: OrdersConfigSchema,
-  migrations: [OrdersReadModels1763700000100],
+  migrations: [OrdersReadModels1763700000100, OrdersDeadlines1763700000200],
   entities: [OrderSummary, IdempotencyKey, Product],
   consumes: [Topics.payments, Topics.inventory, Topics.products, Topics.shipping],
   feature: OrdersModule,

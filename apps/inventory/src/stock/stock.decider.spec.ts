@@ -1,112 +1,83 @@
-import { DomainError } from '@orderflow/eventstore';
+import type { EventData } from '@orderflow/contracts';
+import { deciderSpecification, stateFrom } from '@orderflow/domain';
 import {
-  decideCatalogue,
-  decideReservation,
+  catalogueDecider,
   evolveProduct,
-  evolveReservation,
   initialProduct,
-  initialReservation,
   mergeLines,
+  reservationDecider,
   type CatalogueCommand,
   type Levels,
   type Line,
   type ProductEvent,
-  type ProductState,
   type ReservationCommand,
-  type ReservationDecision,
   type ReservationEvent,
-  type ReservationState,
 } from './stock.decider';
 
 const at = new Date('2025-03-01T10:00:00.000Z');
+const later = new Date('2025-03-01T11:00:00.000Z');
 
-const product = (sku: string, levels: Partial<Levels> & Pick<Levels, 'available'>): ProductState => {
+const MUG = { name: 'Mug', unitPrice: 1_250, currency: 'EUR' };
+const TEE = { name: 'Tee', unitPrice: 2_000, currency: 'EUR' };
+const CAP = { name: 'Cap', unitPrice: 900, currency: 'EUR' };
+const entries: Record<string, typeof MUG> = { MUG, TEE, CAP };
+
+const catalogued = (sku: string): ProductEvent => ({
+  type: 'ProductCatalogued',
+  data: { sku, ...entries[sku]!, cataloguedAt: at.toISOString() },
+});
+const levelChanged = (
+  sku: string,
+  levels: Levels,
+  cause: EventData<'StockLevelChanged'>['cause'],
+  orderId?: string,
+  when: Date = at,
+): ProductEvent => ({
+  type: 'StockLevelChanged',
+  data: {
+    sku,
+    stocked: levels.stocked,
+    available: levels.available,
+    reserved: levels.reserved,
+    committed: levels.committed,
+    cause,
+    changedAt: when.toISOString(),
+    ...entries[sku]!,
+    ...(orderId ? { orderId } : {}),
+  },
+});
+/** A catalogued product at these levels: its history as inventory records it. */
+const stocked = (sku: string, levels: Partial<Levels> & Pick<Levels, 'available'>): ProductEvent[] => {
   const reserved = levels.reserved ?? 0;
   const committed = levels.committed ?? 0;
-  return {
-    catalogued: true,
-    sku,
-    available: levels.available,
-    reserved,
-    committed,
-    stocked: levels.stocked ?? levels.available + reserved + committed,
-  };
+  const stock = levels.stocked ?? levels.available + reserved + committed;
+  return [catalogued(sku), levelChanged(sku, { stocked: stock, available: levels.available, reserved, committed }, 'RESTOCKED')];
 };
-const productsOf = (...states: ProductState[]): Map<string, ProductState> =>
-  new Map(states.map((p) => [p.catalogued ? p.sku : '', p]));
 
 const reserve = (orderId: string, lines: Line[]): ReservationCommand => ({ type: 'ReserveStock', orderId, lines, at });
-const release = (orderId: string): ReservationCommand => ({ type: 'ReleaseStock', orderId, at });
-const commit = (orderId: string): ReservationCommand => ({ type: 'CommitStock', orderId, at });
+const release = (orderId: string): ReservationCommand => ({ type: 'ReleaseStock', orderId, at: later });
+const commit = (orderId: string): ReservationCommand => ({ type: 'CommitStock', orderId, at: later });
 
-const reservation = (...history: ReservationEvent[]): ReservationState => history.reduce(evolveReservation, initialReservation());
-const reserved = (orderId: string, lines: Line[]): ReservationEvent => ({
-  type: 'StockReserved',
-  data: { orderId, lines, reservedAt: at.toISOString() },
-});
+const reserved = (orderId: string, lines: Line[]): ReservationEvent => ({ type: 'StockReserved', data: { orderId, lines, reservedAt: at.toISOString() } });
 const released = (orderId: string, lines: Line[]): ReservationEvent => ({
   type: 'StockReleased',
-  data: { orderId, lines, releasedAt: at.toISOString() },
+  data: { orderId, lines, releasedAt: later.toISOString() },
 });
 const committed = (orderId: string, lines: Line[]): ReservationEvent => ({
   type: 'StockCommitted',
-  data: { orderId, lines, committedAt: at.toISOString() },
+  data: { orderId, lines, committedAt: later.toISOString() },
 });
 const unavailable = (orderId: string): ReservationEvent => ({
   type: 'StockUnavailable',
   data: { orderId, shortSkus: [{ sku: 'MUG', requested: 1, available: 0 }], checkedAt: at.toISOString() },
 });
+const voided = (orderId: string): ReservationEvent => ({ type: 'ReservationVoided', data: { orderId, voidedAt: later.toISOString() } });
 
-/** The levels a decision leaves a SKU at: its last StockLevelChanged. */
-function levelsAfter(decision: ReservationDecision, sku: string): Levels | undefined {
-  const state = (decision.products.get(sku) ?? []).reduce(evolveProduct, initialProduct());
-  if (!state.catalogued) return undefined;
-  const { stocked, available, reserved: held, committed: sold } = state;
-  return { stocked, available, reserved: held, committed: sold };
-}
-
-/** A small inventory: one reservation per order and every product, decided and evolved like the handler does. */
-class Warehouse {
-  readonly reservations = new Map<string, ReservationState>();
-  constructor(readonly products: Map<string, ProductState>) {}
-
-  run(command: ReservationCommand): ReservationDecision {
-    const current = this.reservations.get(command.orderId) ?? initialReservation();
-    const decision = decideReservation(command, current, this.products);
-    this.reservations.set(command.orderId, decision.reservation.reduce(evolveReservation, current));
-    for (const [sku, events] of decision.products) {
-      this.products.set(sku, events.reduce(evolveProduct, this.products.get(sku) ?? initialProduct()));
-    }
-    return decision;
-  }
-
-  levels(sku: string): Levels {
-    const p = this.products.get(sku);
-    if (!p?.catalogued) throw new Error(`no product ${sku}`);
-    return { stocked: p.stocked, available: p.available, reserved: p.reserved, committed: p.committed };
-  }
-
-  /** Every SKU whose levels do not add up, or went negative: empty when the invariant holds. */
-  broken(): string[] {
-    return [...this.products.values()].flatMap((p) =>
-      p.catalogued &&
-      (p.available + p.reserved + p.committed !== p.stocked || Math.min(p.available, p.reserved, p.committed) < 0)
-        ? [p.sku]
-        : [],
-    );
-  }
-}
-
-function thrownBy(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the command to be refused');
-}
+const TWO_MUGS = [{ sku: 'MUG', quantity: 2 }];
 
 describe('stock decider', () => {
+  const spec = deciderSpecification(reservationDecider);
+
   describe('mergeLines', () => {
     it('adds up lines of the same SKU and sorts by SKU', () => {
       expect(
@@ -123,58 +94,55 @@ describe('stock decider', () => {
   });
 
   describe('reserving', () => {
-    it('reserves every line and moves each SKU from available to reserved', () => {
-      const decision = decideReservation(
-        reserve('order-1', [
-          { sku: 'TEE', quantity: 1 },
-          { sku: 'MUG', quantity: 2 },
-        ]),
-        reservation(),
-        productsOf(product('MUG', { available: 5 }), product('TEE', { available: 1 })),
-      );
-      expect(decision.reservation).toEqual([
-        reserved('order-1', [
-          { sku: 'MUG', quantity: 2 },
-          { sku: 'TEE', quantity: 1 },
-        ]),
-      ]);
-      expect(levelsAfter(decision, 'MUG')).toEqual({ stocked: 5, available: 3, reserved: 2, committed: 0 });
-      expect(levelsAfter(decision, 'TEE')).toEqual({ stocked: 1, available: 0, reserved: 1, committed: 0 });
-      expect(decision.products.get('MUG')).toMatchObject([{ type: 'StockLevelChanged', data: { cause: 'RESERVED', orderId: 'order-1' } }]);
+    it('reserves every line and moves each SKU from available to reserved, carrying the whole catalog entry', () => {
+      spec
+        .given(...stocked('MUG', { available: 5 }), ...stocked('TEE', { available: 1 }))
+        .when(
+          reserve('order-1', [
+            { sku: 'TEE', quantity: 1 },
+            { sku: 'MUG', quantity: 2 },
+          ]),
+        )
+        .then([
+          reserved('order-1', [
+            { sku: 'MUG', quantity: 2 },
+            { sku: 'TEE', quantity: 1 },
+          ]),
+          levelChanged('MUG', { stocked: 5, available: 3, reserved: 2, committed: 0 }, 'RESERVED', 'order-1'),
+          levelChanged('TEE', { stocked: 1, available: 0, reserved: 1, committed: 0 }, 'RESERVED', 'order-1'),
+        ]);
     });
 
     it('reserves nothing when one SKU is short, naming exactly the short SKUs', () => {
-      const decision = decideReservation(
-        reserve('order-1', [
-          { sku: 'MUG', quantity: 2 },
-          { sku: 'TEE', quantity: 3 },
-          { sku: 'CAP', quantity: 5 },
-        ]),
-        reservation(),
-        productsOf(product('MUG', { available: 5 }), product('TEE', { available: 2 }), product('CAP', { available: 4, reserved: 6 })),
-      );
-      expect(decision.reservation).toEqual([
-        {
-          type: 'StockUnavailable',
-          data: {
-            orderId: 'order-1',
-            shortSkus: [
-              { sku: 'CAP', requested: 5, available: 4 },
-              { sku: 'TEE', requested: 3, available: 2 },
-            ],
-            checkedAt: at.toISOString(),
+      spec
+        .given(...stocked('MUG', { available: 5 }), ...stocked('TEE', { available: 2 }), ...stocked('CAP', { available: 4, reserved: 6 }))
+        .when(
+          reserve('order-1', [
+            { sku: 'MUG', quantity: 2 },
+            { sku: 'TEE', quantity: 3 },
+            { sku: 'CAP', quantity: 5 },
+          ]),
+        )
+        .then([
+          {
+            type: 'StockUnavailable',
+            data: {
+              orderId: 'order-1',
+              shortSkus: [
+                { sku: 'CAP', requested: 5, available: 4 },
+                { sku: 'TEE', requested: 3, available: 2 },
+              ],
+              checkedAt: at.toISOString(),
+            },
           },
-        },
-      ]);
-      expect(decision.products.size).toBe(0);
+        ]);
     });
 
     it('counts a SKU that was never catalogued as having nothing available', () => {
-      const decision = decideReservation(reserve('order-1', [{ sku: 'GHOST', quantity: 1 }]), reservation(), productsOf());
-      expect(decision.reservation).toMatchObject([
-        { type: 'StockUnavailable', data: { shortSkus: [{ sku: 'GHOST', requested: 1, available: 0 }] } },
-      ]);
-      expect(decision.products.size).toBe(0);
+      spec
+        .given()
+        .when(reserve('order-1', [{ sku: 'GHOST', quantity: 1 }]))
+        .then([{ type: 'StockUnavailable', data: { orderId: 'order-1', shortSkus: [{ sku: 'GHOST', requested: 1, available: 0 }], checkedAt: at.toISOString() } }]);
     });
 
     it('merges duplicated SKU lines before checking availability', () => {
@@ -182,180 +150,230 @@ describe('stock decider', () => {
         { sku: 'MUG', quantity: 2 },
         { sku: 'MUG', quantity: 1 },
       ];
-      const short = decideReservation(reserve('order-1', lines), reservation(), productsOf(product('MUG', { available: 2 })));
-      expect(short.reservation).toMatchObject([
-        { type: 'StockUnavailable', data: { shortSkus: [{ sku: 'MUG', requested: 3, available: 2 }] } },
-      ]);
+      spec
+        .given(...stocked('MUG', { available: 2 }))
+        .when(reserve('order-1', lines))
+        .then([{ type: 'StockUnavailable', data: { orderId: 'order-1', shortSkus: [{ sku: 'MUG', requested: 3, available: 2 }], checkedAt: at.toISOString() } }]);
+      spec
+        .given(...stocked('MUG', { available: 3 }))
+        .when(reserve('order-1', lines))
+        .then([
+          reserved('order-1', [{ sku: 'MUG', quantity: 3 }]),
+          levelChanged('MUG', { stocked: 3, available: 0, reserved: 3, committed: 0 }, 'RESERVED', 'order-1'),
+        ]);
+    });
 
-      const enough = decideReservation(reserve('order-1', lines), reservation(), productsOf(product('MUG', { available: 3 })));
-      expect(enough.reservation).toEqual([reserved('order-1', [{ sku: 'MUG', quantity: 3 }])]);
-      expect(enough.products.get('MUG')).toHaveLength(1);
-      expect(levelsAfter(enough, 'MUG')).toEqual({ stocked: 3, available: 0, reserved: 3, committed: 0 });
+    it('refuses an order whose lines of one SKU add up to more than the contract allows in a line', () => {
+      spec
+        .given(...stocked('MUG', { available: 50_000 }))
+        .when(
+          reserve('order-1', [
+            { sku: 'MUG', quantity: 10_000 },
+            { sku: 'MUG', quantity: 1 },
+          ]),
+        )
+        .thenThrows('VALIDATION', /10001 × MUG/);
     });
 
     it('reserves nothing more when the order is delivered twice', () => {
-      const lines = [{ sku: 'MUG', quantity: 1 }];
-      const decision = decideReservation(
-        reserve('order-1', lines),
-        reservation(reserved('order-1', lines)),
-        productsOf(product('MUG', { available: 5 })),
-      );
-      expect(decision.reservation).toEqual([]);
-      expect(decision.products.size).toBe(0);
+      spec
+        .given(...stocked('MUG', { available: 5 }), reserved('order-1', TWO_MUGS))
+        .when(reserve('order-1', TWO_MUGS))
+        .thenNothingHappened();
     });
 
     it('does not retry a reservation that was already found unavailable', () => {
-      const decision = decideReservation(
-        reserve('order-1', [{ sku: 'MUG', quantity: 1 }]),
-        reservation(unavailable('order-1')),
-        productsOf(product('MUG', { available: 5 })),
-      );
-      expect(decision).toEqual({ reservation: [], products: new Map() });
+      spec
+        .given(...stocked('MUG', { available: 5 }), unavailable('order-1'))
+        .when(reserve('order-1', TWO_MUGS))
+        .thenNothingHappened();
     });
   });
 
   describe('releasing', () => {
     it('gives reserved stock back to available', () => {
-      const lines = [{ sku: 'MUG', quantity: 2 }];
-      const decision = decideReservation(
-        release('order-1'),
-        reservation(reserved('order-1', lines)),
-        productsOf(product('MUG', { available: 3, reserved: 2 })),
-      );
-      expect(decision.reservation).toEqual([released('order-1', lines)]);
-      expect(levelsAfter(decision, 'MUG')).toEqual({ stocked: 5, available: 5, reserved: 0, committed: 0 });
+      spec
+        .given(...stocked('MUG', { available: 3, reserved: 2 }), reserved('order-1', TWO_MUGS))
+        .when(release('order-1'))
+        .then([
+          released('order-1', TWO_MUGS),
+          levelChanged('MUG', { stocked: 5, available: 5, reserved: 0, committed: 0 }, 'RELEASED', 'order-1', later),
+        ]);
     });
 
     it.each([
-      ['nothing was reserved', reservation()],
-      ['the stock was unavailable', reservation(unavailable('order-1'))],
-      ['it was already released', reservation(reserved('order-1', [{ sku: 'MUG', quantity: 2 }]), released('order-1', [{ sku: 'MUG', quantity: 2 }]))],
-      ['it was committed', reservation(reserved('order-1', [{ sku: 'MUG', quantity: 2 }]), committed('order-1', [{ sku: 'MUG', quantity: 2 }]))],
-    ])('releases nothing when %s', (_, state) => {
-      const decision = decideReservation(release('order-1'), state, productsOf(product('MUG', { available: 3, reserved: 2 })));
-      expect(decision).toEqual({ reservation: [], products: new Map() });
+      ['the stock was unavailable', [unavailable('order-1')]],
+      ['it was already released', [reserved('order-1', TWO_MUGS), released('order-1', TWO_MUGS)]],
+      ['it was committed', [reserved('order-1', TWO_MUGS), committed('order-1', TWO_MUGS)]],
+    ])('releases nothing when %s', (_, history) => {
+      spec
+        .given(...stocked('MUG', { available: 3, reserved: 2 }), ...history)
+        .when(release('order-1'))
+        .thenNothingHappened();
+    });
+  });
+
+  describe('cancelled before it was placed', () => {
+    it('leaves a tombstone when the order is cancelled before inventory saw it placed', () => {
+      spec
+        .given(...stocked('MUG', { available: 5 }))
+        .when(release('order-1'))
+        .then([voided('order-1')]);
+    });
+
+    it('reserves nothing for an order placed after its tombstone', () => {
+      spec
+        .given(...stocked('MUG', { available: 5 }), voided('order-1'))
+        .when(reserve('order-1', TWO_MUGS))
+        .thenNothingHappened();
+    });
+
+    it('voids only once when the cancellation arrives twice', () => {
+      spec.given(voided('order-1')).when(release('order-1')).thenNothingHappened();
+    });
+
+    it('refuses to commit a voided reservation', () => {
+      spec.given(voided('order-1')).when(commit('order-1')).thenThrows('ILLEGAL_STATE', /VOIDED/);
     });
   });
 
   describe('committing', () => {
     it('moves reserved stock to committed when the order completes', () => {
-      const lines = [{ sku: 'MUG', quantity: 2 }];
-      const decision = decideReservation(
-        commit('order-1'),
-        reservation(reserved('order-1', lines)),
-        productsOf(product('MUG', { available: 3, reserved: 2 })),
-      );
-      expect(decision.reservation).toEqual([committed('order-1', lines)]);
-      expect(levelsAfter(decision, 'MUG')).toEqual({ stocked: 5, available: 3, reserved: 0, committed: 2 });
+      spec
+        .given(...stocked('MUG', { available: 3, reserved: 2 }), reserved('order-1', TWO_MUGS))
+        .when(commit('order-1'))
+        .then([
+          committed('order-1', TWO_MUGS),
+          levelChanged('MUG', { stocked: 5, available: 3, reserved: 0, committed: 2 }, 'COMMITTED', 'order-1', later),
+        ]);
     });
 
     it('commits only once', () => {
-      const lines = [{ sku: 'MUG', quantity: 2 }];
-      const decision = decideReservation(
-        commit('order-1'),
-        reservation(reserved('order-1', lines), committed('order-1', lines)),
-        productsOf(product('MUG', { available: 3, committed: 2 })),
-      );
-      expect(decision).toEqual({ reservation: [], products: new Map() });
+      spec
+        .given(...stocked('MUG', { available: 3, committed: 2 }), reserved('order-1', TWO_MUGS), committed('order-1', TWO_MUGS))
+        .when(commit('order-1'))
+        .thenNothingHappened();
     });
 
     it.each([
-      ['nothing was reserved', reservation()],
-      ['the stock was unavailable', reservation(unavailable('order-1'))],
-      ['the reservation was released', reservation(reserved('order-1', [{ sku: 'MUG', quantity: 2 }]), released('order-1', [{ sku: 'MUG', quantity: 2 }]))],
-    ])('refuses to commit when %s', (_, state) => {
-      const error = thrownBy(() => decideReservation(commit('order-1'), state, productsOf(product('MUG', { available: 5 }))));
-      expect(error).toBeInstanceOf(DomainError);
-      expect(error).toMatchObject({ code: 'ILLEGAL_STATE' });
+      ['nothing was reserved', [], /NONE/],
+      ['the stock was unavailable', [unavailable('order-1')], /UNAVAILABLE/],
+      ['the reservation was released', [reserved('order-1', TWO_MUGS), released('order-1', TWO_MUGS)], /RELEASED/],
+    ])('refuses to commit when %s', (_, history, message) => {
+      spec
+        .given(...stocked('MUG', { available: 5 }), ...history)
+        .when(commit('order-1'))
+        .thenThrows('ILLEGAL_STATE', message);
     });
   });
 
   describe('stock levels', () => {
-    it('keeps available + reserved + committed = stocked through reserve, release and commit', () => {
-      const warehouse = new Warehouse(productsOf(product('MUG', { available: 10 }), product('TEE', { available: 5 })));
-      const steps: ReservationCommand[] = [
-        reserve('order-1', [
-          { sku: 'MUG', quantity: 3 },
-          { sku: 'TEE', quantity: 2 },
-        ]),
-        reserve('order-2', [{ sku: 'MUG', quantity: 4 }]),
-        reserve('order-3', [
-          { sku: 'MUG', quantity: 4 },
-          { sku: 'TEE', quantity: 1 },
-        ]),
-        release('order-1'),
-        commit('order-2'),
-        release('order-2'),
-        commit('order-2'),
-      ];
-      const brokenAfterEachStep = steps.map((step) => {
-        warehouse.run(step);
-        return warehouse.broken();
+    /** Runs commands for several orders against one set of products, as the handler does stream by stream. */
+    function warehouse(products: ProductEvent[], commands: ReservationCommand[]) {
+      let productEvents = products;
+      const byOrder = new Map<string, ReservationEvent[]>();
+      const decided = commands.map((command) => {
+        const history = [...productEvents, ...(byOrder.get(command.orderId) ?? [])];
+        const events = reservationDecider.decide(command, stateFrom(reservationDecider, history));
+        const reservation = events.filter((e): e is ReservationEvent => e.type !== 'ProductCatalogued' && e.type !== 'StockLevelChanged');
+        byOrder.set(command.orderId, [...(byOrder.get(command.orderId) ?? []), ...reservation]);
+        productEvents = [...productEvents, ...events.filter((e): e is ProductEvent => e.type === 'StockLevelChanged')];
+        return events;
       });
+      const levels = (sku: string): Levels => {
+        const p = productEvents.filter((e) => e.data.sku === sku).reduce(evolveProduct, initialProduct());
+        if (!p.catalogued) throw new Error(`no product ${sku}`);
+        return { stocked: p.stocked, available: p.available, reserved: p.reserved, committed: p.committed };
+      };
+      return { decided, levels, reservations: byOrder };
+    }
 
-      expect(brokenAfterEachStep).toEqual(steps.map(() => []));
-      expect(warehouse.reservations.get('order-3')).toEqual({ status: 'UNAVAILABLE' });
-      expect(warehouse.levels('MUG')).toEqual({ stocked: 10, available: 6, reserved: 0, committed: 4 });
-      expect(warehouse.levels('TEE')).toEqual({ stocked: 5, available: 5, reserved: 0, committed: 0 });
+    it('keeps available + reserved + committed = stocked through reserve, release and commit', () => {
+      const { levels, reservations } = warehouse(
+        [...stocked('MUG', { available: 10 }), ...stocked('TEE', { available: 5 })],
+        [
+          reserve('order-1', [
+            { sku: 'MUG', quantity: 3 },
+            { sku: 'TEE', quantity: 2 },
+          ]),
+          reserve('order-2', [{ sku: 'MUG', quantity: 4 }]),
+          reserve('order-3', [
+            { sku: 'MUG', quantity: 4 },
+            { sku: 'TEE', quantity: 1 },
+          ]),
+          release('order-1'),
+          commit('order-2'),
+          release('order-2'),
+        ],
+      );
+      expect(reservations.get('order-3')?.map((e) => e.type)).toEqual(['StockUnavailable']);
+      expect(levels('MUG')).toEqual({ stocked: 10, available: 6, reserved: 0, committed: 4 });
+      expect(levels('TEE')).toEqual({ stocked: 5, available: 5, reserved: 0, committed: 0 });
     });
 
     it('lets a second order take what the first one released', () => {
-      const warehouse = new Warehouse(productsOf(product('MUG', { available: 2 })));
-      warehouse.run(reserve('order-1', [{ sku: 'MUG', quantity: 2 }]));
-      const refused = warehouse.run(reserve('order-2', [{ sku: 'MUG', quantity: 2 }]));
-      warehouse.run(release('order-1'));
-      const accepted = warehouse.run(reserve('order-3', [{ sku: 'MUG', quantity: 2 }]));
+      const { decided, levels } = warehouse(stocked('MUG', { available: 2 }), [
+        reserve('order-1', TWO_MUGS),
+        reserve('order-2', TWO_MUGS),
+        release('order-1'),
+        reserve('order-3', TWO_MUGS),
+      ]);
+      expect(decided.map((events) => events[0]?.type)).toEqual(['StockReserved', 'StockUnavailable', 'StockReleased', 'StockReserved']);
+      expect(levels('MUG')).toEqual({ stocked: 2, available: 0, reserved: 2, committed: 0 });
+    });
+  });
 
-      expect(refused.reservation).toMatchObject([{ type: 'StockUnavailable' }]);
-      expect(accepted.reservation).toMatchObject([{ type: 'StockReserved' }]);
-      expect(warehouse.levels('MUG')).toEqual({ stocked: 2, available: 0, reserved: 2, committed: 0 });
+  describe('the product state', () => {
+    it('keeps the name and price of a StockLevelChanged recorded before it carried them', () => {
+      const legacy: ProductEvent = {
+        type: 'StockLevelChanged',
+        data: { sku: 'MUG', stocked: 7, available: 7, reserved: 0, committed: 0, cause: 'RESTOCKED', changedAt: at.toISOString() },
+      };
+      spec
+        .given(catalogued('MUG'), legacy)
+        .when(reserve('order-1', TWO_MUGS))
+        .then([
+          reserved('order-1', TWO_MUGS),
+          levelChanged('MUG', { stocked: 7, available: 5, reserved: 2, committed: 0 }, 'RESERVED', 'order-1'),
+        ]);
     });
   });
 
   describe('cataloguing', () => {
+    const catalogueSpec = deciderSpecification(catalogueDecider);
     const catalogue = (availableAtLeast: number, overrides: Partial<CatalogueCommand> = {}): CatalogueCommand => ({
       type: 'CatalogueProduct',
       sku: 'MUG',
-      name: 'Mug',
-      unitPrice: 1_250,
-      currency: 'EUR',
+      ...MUG,
       availableAtLeast,
       at,
       ...overrides,
     });
-    const productAfter = (events: ProductEvent[], state: ProductState = initialProduct()): ProductState =>
-      events.reduce(evolveProduct, state);
 
     it('catalogues a new product and stocks it', () => {
-      const events = decideCatalogue(catalogue(10), initialProduct());
-      expect(events).toEqual([
-        {
-          type: 'ProductCatalogued',
-          data: { sku: 'MUG', name: 'Mug', unitPrice: 1_250, currency: 'EUR', cataloguedAt: at.toISOString() },
-        },
-        {
-          type: 'StockLevelChanged',
-          data: { sku: 'MUG', stocked: 10, available: 10, reserved: 0, committed: 0, cause: 'RESTOCKED', changedAt: at.toISOString() },
-        },
-      ]);
-      expect(productAfter(events)).toEqual(product('MUG', { available: 10 }));
+      catalogueSpec
+        .given()
+        .when(catalogue(10))
+        .then([catalogued('MUG'), levelChanged('MUG', { stocked: 10, available: 10, reserved: 0, committed: 0 }, 'RESTOCKED')]);
     });
 
     it('catalogues a product with no stock without a level change', () => {
-      expect(decideCatalogue(catalogue(0), initialProduct())).toMatchObject([{ type: 'ProductCatalogued' }]);
+      catalogueSpec.given().when(catalogue(0)).then([catalogued('MUG')]);
     });
 
     it('catalogues once: a second run with enough stock changes nothing', () => {
-      const state = productAfter(decideCatalogue(catalogue(10), initialProduct()));
-      expect(decideCatalogue(catalogue(10, { name: 'Renamed mug', unitPrice: 999 }), state)).toEqual([]);
-      expect(decideCatalogue(catalogue(4), state)).toEqual([]);
+      catalogueSpec
+        .given(...stocked('MUG', { available: 10 }))
+        .when(catalogue(10, { name: 'Renamed mug', unitPrice: 999 }))
+        .thenNothingHappened();
+      catalogueSpec.given(...stocked('MUG', { available: 10 })).when(catalogue(4)).thenNothingHappened();
     });
 
     it('only tops available stock up, keeping reserved and committed stock', () => {
-      const state = product('MUG', { available: 2, reserved: 3, committed: 5 });
-      const events = decideCatalogue(catalogue(10), state);
-      expect(events).toMatchObject([{ type: 'StockLevelChanged', data: { cause: 'RESTOCKED' } }]);
-      expect(productAfter(events, state)).toEqual(product('MUG', { stocked: 18, available: 10, reserved: 3, committed: 5 }));
+      catalogueSpec
+        .given(...stocked('MUG', { available: 2, reserved: 3, committed: 5 }))
+        .when(catalogue(10))
+        .then([levelChanged('MUG', { stocked: 18, available: 10, reserved: 3, committed: 5 }, 'RESTOCKED')]);
     });
   });
 });

@@ -8,6 +8,7 @@ import {
   evolveReservation,
   initialProduct,
   initialReservation,
+  isWholeProductState,
   mergeLines,
   productStream,
   reservationStream,
@@ -17,7 +18,7 @@ import {
   type ReservationCommand,
   type ReservationEvent,
 } from './stock.decider';
-import { StockView } from './stock.entity';
+import { projectProduct } from './stock.projection';
 
 const SOURCE = 'orderflow/inventory';
 
@@ -26,9 +27,17 @@ interface LoadedProduct {
   state: ProductState;
 }
 
+/**
+ * A product's last event is its whole state, so one row is read per product. Only a
+ * StockLevelChanged recorded before the catalog fields existed needs the stream
+ * (once: the next change carries them again).
+ */
 async function loadProduct(tx: EntityManager, sku: string): Promise<LoadedProduct> {
   const { version, event } = await readLastEvent(tx, productStream(sku));
-  return { version, state: event ? evolveProduct(initialProduct(), event as ProductEvent) : initialProduct() };
+  if (!event) return { version, state: initialProduct() };
+  if (isWholeProductState(event as ProductEvent)) return { version, state: evolveProduct(initialProduct(), event as ProductEvent) };
+  const stream = await readStream(tx, productStream(sku));
+  return { version: stream.version, state: stream.events.reduce((s, e) => evolveProduct(s, e as ProductEvent), initialProduct()) };
 }
 
 type OrderEvent = EventEnvelope<'OrderPlaced'> | EventEnvelope<'OrderCancelled'> | EventEnvelope<'OrderCompleted'>;
@@ -49,7 +58,7 @@ function commandFor(event: OrderEvent, now: Date): ReservationCommand {
  * The reservation and every product it touches are appended in `tx`, each with its
  * expected version, so a concurrent reservation of the same SKU makes one retry.
  */
-export async function reactToOrderEvent(tx: EntityManager, event: OrderEvent, now: Date = new Date()): Promise<AnyEvent[]> {
+export async function reactToOrderEvent(tx: EntityManager, event: OrderEvent, now: Date): Promise<AnyEvent[]> {
   const command = commandFor(event, now);
   const stream = reservationStream(command.orderId);
   const loaded = await readStream(tx, stream);
@@ -57,9 +66,9 @@ export async function reactToOrderEvent(tx: EntityManager, event: OrderEvent, no
   const skus =
     command.type === 'ReserveStock'
       ? mergeLines(command.lines).map((l) => l.sku)
-      : reservation.status === 'NONE' || reservation.status === 'UNAVAILABLE'
-        ? []
-        : reservation.lines.map((l) => l.sku);
+      : 'lines' in reservation
+        ? reservation.lines.map((l) => l.sku)
+        : [];
 
   const products = new Map<string, LoadedProduct>();
   for (const sku of skus) products.set(sku, await loadProduct(tx, sku)); // sorted: a stable lock order
@@ -72,7 +81,7 @@ export async function reactToOrderEvent(tx: EntityManager, event: OrderEvent, no
     const product = products.get(sku)!;
     const envelopes = events.map(envelope);
     await appendToStream(tx, productStream(sku), product.version, envelopes.map((e) => ({ event: e, publish: true })));
-    await projectLevels(tx, events, now);
+    await projectProduct(tx, events.reduce(evolveProduct, product.state), events);
     appended.push(...envelopes);
   }
   return appended;
@@ -84,33 +93,6 @@ export async function catalogueProduct(tx: EntityManager, command: CatalogueComm
   const events = decideCatalogue(command, product.state);
   const envelopes = events.map((e) => toEnvelope(e, { source: SOURCE, time: command.at }));
   await appendToStream(tx, productStream(command.sku), product.version, envelopes.map((e) => ({ event: e, publish: true })));
-  for (const e of events) {
-    if (e.type === 'ProductCatalogued') {
-      const { sku, name, unitPrice, currency } = e.data;
-      await tx.getRepository(StockView).insert({ sku, name, unitPrice, currency, stocked: 0, available: 0, reserved: 0, committed: 0, updatedAt: command.at });
-    }
-  }
-  await projectLevels(tx, events, command.at);
+  await projectProduct(tx, events.reduce(evolveProduct, product.state), events);
   return envelopes;
-}
-
-async function projectLevels(tx: EntityManager, events: ProductEvent[], now: Date): Promise<void> {
-  for (const e of events) {
-    if (e.type !== 'StockLevelChanged') continue;
-    const { sku, stocked, available, reserved, committed } = e.data;
-    await tx.getRepository(StockView).update({ sku }, { stocked, available, reserved, committed, updatedAt: now });
-  }
-}
-
-/** The stock row of one product stream, from scratch: used to rebuild the read model. */
-export async function projectProductStream(tx: EntityManager, events: ProductEvent[]): Promise<void> {
-  const catalogued = events.find((e) => e.type === 'ProductCatalogued');
-  if (catalogued?.type !== 'ProductCatalogued') return;
-  const state = events.reduce(evolveProduct, initialProduct());
-  if (!state.catalogued) return;
-  const { sku, name, unitPrice, currency } = catalogued.data;
-  const { stocked, available, reserved, committed } = state;
-  const last = events.at(-1)!;
-  const updatedAt = new Date(last.type === 'StockLevelChanged' ? last.data.changedAt : last.data.cataloguedAt);
-  await tx.getRepository(StockView).insert({ sku, name, unitPrice, currency, stocked, available, reserved, committed, updatedAt });
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, createParamDecorator, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { DomainError } from '@orderflow/eventstore';
+import { DomainError } from '@orderflow/domain';
 import { CONFIG } from '@orderflow/service-kit';
 import type { Static } from '@sinclair/typebox';
 import type { OrdersConfigSchema } from '../config';

@@ -1,16 +1,21 @@
 import { createHmac } from 'node:crypto';
-import { InvalidTokenError, signToken, verifyToken } from './jwt';
+import { InvalidTokenError, verifyToken, type TokenClaims } from './jwt';
 
 const SECRET = 'unit-test-secret-with-enough-entropy';
 const NOW = 1_750_000_000; // seconds since the epoch, fixed so expiry is deterministic
 
 const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** Builds a token by hand, so tests can sign headers and payloads signToken would never produce. */
+/** Builds a token by hand, so tests can sign any header and payload, valid or not. */
 function handMade(header: unknown, payload: unknown, secret = SECRET): string {
   const signingInput = `${encode(header)}.${encode(payload)}`;
   return `${signingInput}.${createHmac('sha256', secret).update(signingInput).digest('base64url')}`;
 }
+
+/** A standard HS256 JWT, as scripts/dev-token.cjs and the testkit issue them. */
+const signToken = (claims: Partial<TokenClaims>, secret: string): string => handMade({ alg: 'HS256', typ: 'JWT' }, claims, secret);
+
+const IN_A_MINUTE = NOW + 60;
 
 function thrownBy(action: () => unknown): unknown {
   try {
@@ -27,7 +32,7 @@ function rejection(token: string): unknown {
 
 describe('HS256 tokens', () => {
   it('accepts only the canonical spelling of a signature', () => {
-    const token = signToken({ sub: 'customer-1' }, SECRET);
+    const token = signToken({ sub: 'customer-1', exp: IN_A_MINUTE }, SECRET);
     expect(rejection(`${token}!!`)).toMatchObject({ name: 'InvalidTokenError' });
     expect(rejection(`${token}=`)).toMatchObject({ name: 'InvalidTokenError' });
   });
@@ -45,12 +50,25 @@ describe('HS256 tokens', () => {
     expect(verifyToken(signToken(claims, SECRET), SECRET, NOW)).toEqual(claims);
   });
 
-  it('accepts a token without an expiry', () => {
-    expect(verifyToken(signToken({ sub: 'customer-1' }, SECRET), SECRET, NOW)).toEqual({ sub: 'customer-1' });
+  it('rejects a correctly signed token without an expiry', () => {
+    const error = rejection(signToken({ sub: 'customer-1' }, SECRET));
+    expect(error).toBeInstanceOf(InvalidTokenError);
+    expect(error).toMatchObject({ message: 'token has no expiry (exp is required)' });
+  });
+
+  it('accepts a subject of the 128 characters a customer id may have', () => {
+    const sub = 'c'.repeat(128);
+    expect(verifyToken(signToken({ sub, exp: IN_A_MINUTE }, SECRET), SECRET, NOW)).toEqual({ sub, exp: IN_A_MINUTE });
+  });
+
+  it('rejects a subject longer than the 128 characters a customer id may have, saying so', () => {
+    const error = rejection(signToken({ sub: 'c'.repeat(129), exp: IN_A_MINUTE }, SECRET));
+    expect(error).toBeInstanceOf(InvalidTokenError);
+    expect(error).toMatchObject({ message: 'token subject is longer than 128 characters' });
   });
 
   it('writes a standard HS256 JWT header', () => {
-    const [header] = signToken({ sub: 'customer-1' }, SECRET).split('.');
+    const [header] = signToken({ sub: 'customer-1', exp: IN_A_MINUTE }, SECRET).split('.');
     expect(JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8'))).toEqual({ alg: 'HS256', typ: 'JWT' });
   });
 
@@ -63,7 +81,7 @@ describe('HS256 tokens', () => {
   });
 
   it('rejects a token whose signature was changed', () => {
-    const token = signToken({ sub: 'customer-1' }, SECRET);
+    const token = signToken({ sub: 'customer-1', exp: IN_A_MINUTE }, SECRET);
     const [header, payload, signature = ''] = token.split('.');
     const flipped = signature.startsWith('A') ? `B${signature.slice(1)}` : `A${signature.slice(1)}`;
     const error = rejection(`${header}.${payload}.${flipped}`);
@@ -72,13 +90,13 @@ describe('HS256 tokens', () => {
   });
 
   it('rejects a token signed with another secret', () => {
-    const error = rejection(signToken({ sub: 'customer-1' }, 'someone-elses-secret'));
+    const error = rejection(signToken({ sub: 'customer-1', exp: IN_A_MINUTE }, 'someone-elses-secret'));
     expect(error).toBeInstanceOf(InvalidTokenError);
     expect(error).toMatchObject({ message: 'bad token signature' });
   });
 
   it('rejects a token with an empty signature', () => {
-    const [header, payload] = signToken({ sub: 'customer-1' }, SECRET).split('.');
+    const [header, payload] = signToken({ sub: 'customer-1', exp: IN_A_MINUTE }, SECRET).split('.');
     const error = rejection(`${header}.${payload}.`);
     expect(error).toBeInstanceOf(InvalidTokenError);
     expect(error).toMatchObject({ message: 'bad token signature' });
@@ -129,13 +147,13 @@ describe('HS256 tokens', () => {
   });
 
   it('rejects a signed token with an empty subject', () => {
-    const error = rejection(signToken({ sub: '' }, SECRET));
+    const error = rejection(signToken({ sub: '', exp: IN_A_MINUTE }, SECRET));
     expect(error).toBeInstanceOf(InvalidTokenError);
     expect(error).toMatchObject({ message: 'token has no subject' });
   });
 
   it('rejects a signed token whose subject is not a string', () => {
-    const error = rejection(handMade({ alg: 'HS256', typ: 'JWT' }, { sub: 42 }));
+    const error = rejection(handMade({ alg: 'HS256', typ: 'JWT' }, { sub: 42, exp: IN_A_MINUTE }));
     expect(error).toBeInstanceOf(InvalidTokenError);
     expect(error).toMatchObject({ message: 'token has no subject' });
   });

@@ -1,25 +1,24 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Id } from '@orderflow/contracts';
 
 export interface TokenClaims {
   sub: string;
-  exp?: number;
+  exp: number;
   iat?: number;
 }
+
+/** The subject becomes OrderPlaced.customerId: one the contract refuses would strand the order until its timeout. */
+const MAX_SUBJECT_LENGTH = Id.maxLength!;
 
 export class InvalidTokenError extends Error {
   override readonly name = 'InvalidTokenError';
 }
 
-const base64url = (input: Buffer | string): string => Buffer.from(input).toString('base64url');
-
-export function signToken(claims: TokenClaims, secret: string): string {
-  const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const payload = base64url(JSON.stringify(claims));
-  const signature = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
-  return `${header}.${payload}.${signature}`;
-}
-
-/** Verifies an HS256 JWT: signature (constant time), algorithm, expiry and a non-empty `sub`. */
+/**
+ * Verifies an HS256 JWT: signature (constant time), algorithm, a required expiry
+ * (a token that never expires cannot be revoked), and a `sub` the contract accepts
+ * as a customer id (1 to 128 characters).
+ */
 export function verifyToken(token: string, secret: string, nowSeconds = Math.floor(Date.now() / 1000)): TokenClaims {
   const parts = token.split('.');
   if (parts.length !== 3) throw new InvalidTokenError('malformed token');
@@ -39,8 +38,10 @@ export function verifyToken(token: string, secret: string, nowSeconds = Math.flo
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidTokenError('bad token signature');
   if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new InvalidTokenError('malformed token claims');
-  if (claims.exp !== undefined && typeof claims.exp !== 'number') throw new InvalidTokenError('token exp must be a number');
-  if (typeof claims.exp === 'number' && claims.exp <= nowSeconds) throw new InvalidTokenError('token expired');
+  if (claims.exp === undefined) throw new InvalidTokenError('token has no expiry (exp is required)');
+  if (typeof claims.exp !== 'number') throw new InvalidTokenError('token exp must be a number');
+  if (claims.exp <= nowSeconds) throw new InvalidTokenError('token expired');
   if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new InvalidTokenError('token has no subject');
+  if (claims.sub.length > MAX_SUBJECT_LENGTH) throw new InvalidTokenError(`token subject is longer than ${MAX_SUBJECT_LENGTH} characters`);
   return claims as TokenClaims;
 }

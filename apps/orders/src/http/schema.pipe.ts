@@ -1,7 +1,7 @@
 import type { PipeTransform } from '@nestjs/common';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { compileValidator, type Validator } from '@orderflow/contracts';
-import { DomainError } from '@orderflow/eventstore';
+import { DomainError } from '@orderflow/domain';
 
 /** Validates a request body against its JSON Schema; the 400 names every offending field. */
 export class SchemaPipe<T extends TSchema> implements PipeTransform<unknown, Static<T>> {

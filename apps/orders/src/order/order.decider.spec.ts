@@ -1,9 +1,8 @@
 import type { EventData } from '@orderflow/contracts';
-import { DomainError } from '@orderflow/eventstore';
+import { deciderSpecification, stateFrom } from '@orderflow/domain';
 import {
-  decide,
-  evolve,
-  initialState,
+  orderDecider,
+  type ExpiringStatus,
   type OrderCommand,
   type OrderEvent,
   type OrderOutcomeEvent,
@@ -69,44 +68,32 @@ const placeOrder: OrderCommand = { type: 'PlaceOrder', order };
 const cancelOrder: OrderCommand = { type: 'CancelOrder', orderId: ORDER_ID, at };
 const record = (outcome: OrderOutcomeEvent): OrderCommand => ({ type: 'RecordOutcome', outcome, at });
 
-// Given / when / then: fold the history with evolve, decide once, return the new events.
-const stateAfter = (history: readonly OrderEvent[]): OrderState => history.reduce(evolve, initialState());
-const given = (...history: OrderEvent[]) => ({
-  when: (command: OrderCommand): OrderEvent[] => decide(command, stateAfter(history)),
-});
+// Given / when / then, from the shared decider specification.
+const spec = deciderSpecification(orderDecider);
+const given = spec.given;
+const stateAfter = (history: readonly OrderEvent[]): OrderState => stateFrom(orderDecider, history);
 
 /** Runs commands one after another, each against the state the previous ones left; returns every event. */
 function run(history: readonly OrderEvent[], commands: readonly OrderCommand[]): { events: OrderEvent[]; state: OrderState } {
   let state = stateAfter(history);
   const events: OrderEvent[] = [];
   for (const command of commands) {
-    const decided = decide(command, state);
-    state = decided.reduce(evolve, state);
+    const decided = orderDecider.decide(command, state);
+    state = decided.reduce(orderDecider.evolve, state);
     events.push(...decided);
   }
   return { events, state };
 }
 
-function thrownBy(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the command to be refused');
-}
-
 describe('order decider', () => {
   describe('placing an order', () => {
     it('places a new order as pending', () => {
-      expect(given().when(placeOrder)).toEqual([orderPlaced]);
+      given().when(placeOrder).then([orderPlaced]);
       expect(stateAfter([orderPlaced])).toEqual({ status: 'PENDING', order, paymentAuthorized: false, stockReserved: false });
     });
 
     it('refuses to place an order that already exists', () => {
-      const error = thrownBy(() => given(orderPlaced).when(placeOrder));
-      expect(error).toBeInstanceOf(DomainError);
-      expect(error).toMatchObject({ code: 'ILLEGAL_STATE' });
+      given(orderPlaced).when(placeOrder).thenThrows('ILLEGAL_STATE');
     });
   });
 
@@ -115,9 +102,13 @@ describe('order decider', () => {
       ['payment first, then stock', paymentAuthorized, stockReserved],
       ['stock first, then payment', stockReserved, paymentAuthorized],
     ])('confirms once both results arrived (%s)', (_, first, second) => {
-      expect(given(orderPlaced).when(record(first))).toEqual([first]);
-      expect(given(orderPlaced, first).when(record(second))).toEqual([second, orderConfirmed]);
-      expect(stateAfter([orderPlaced, first, second, orderConfirmed])).toEqual({ status: 'CONFIRMED', order });
+      given(orderPlaced).when(record(first)).then([first]);
+      given(orderPlaced, first).when(record(second)).then([second, orderConfirmed]);
+      expect(stateAfter([orderPlaced, first, second, orderConfirmed])).toEqual({
+        status: 'CONFIRMED',
+        order,
+        confirmedAt: at.toISOString(),
+      });
     });
 
     it('stays pending while only the payment was authorized', () => {
@@ -131,13 +122,11 @@ describe('order decider', () => {
     });
 
     it('does not confirm twice when a result is delivered twice', () => {
-      expect(given(orderPlaced, paymentAuthorized).when(record(paymentAuthorized))).toEqual([paymentAuthorized]);
-      expect(given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed).when(record(stockReserved))).toEqual([
-        stockReserved,
-      ]);
-      expect(given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed).when(record(paymentAuthorized))).toEqual([
-        paymentAuthorized,
-      ]);
+      given(orderPlaced, paymentAuthorized).when(record(paymentAuthorized)).then([paymentAuthorized]);
+      given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed).when(record(stockReserved)).then([stockReserved]);
+      given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed)
+        .when(record(paymentAuthorized))
+        .then([paymentAuthorized]);
     });
 
     it('confirms exactly once however the results are duplicated and interleaved', () => {
@@ -146,24 +135,27 @@ describe('order decider', () => {
         [paymentAuthorized, paymentAuthorized, stockReserved, stockReserved, paymentAuthorized].map(record),
       );
       expect(events.filter((e) => e.type === 'OrderConfirmed')).toEqual([orderConfirmed]);
-      expect(state).toEqual({ status: 'CONFIRMED', order });
+      expect(state).toEqual({ status: 'CONFIRMED', order, confirmedAt: at.toISOString() });
     });
   });
 
   describe('cancelling on a failed result', () => {
     it('cancels the order when payment is declined', () => {
-      expect(given(orderPlaced).when(record(paymentDeclined))).toEqual([paymentDeclined, orderCancelled('PAYMENT_DECLINED')]);
+      given(orderPlaced)
+        .when(record(paymentDeclined))
+        .then([paymentDeclined, orderCancelled('PAYMENT_DECLINED')]);
     });
 
     it('cancels the order when the stock is unavailable', () => {
-      expect(given(orderPlaced).when(record(stockUnavailable))).toEqual([stockUnavailable, orderCancelled('OUT_OF_STOCK')]);
+      given(orderPlaced)
+        .when(record(stockUnavailable))
+        .then([stockUnavailable, orderCancelled('OUT_OF_STOCK')]);
     });
 
     it('cancels the order when the stock is unavailable after the payment was authorized', () => {
-      expect(given(orderPlaced, paymentAuthorized).when(record(stockUnavailable))).toEqual([
-        stockUnavailable,
-        orderCancelled('OUT_OF_STOCK'),
-      ]);
+      given(orderPlaced, paymentAuthorized)
+        .when(record(stockUnavailable))
+        .then([stockUnavailable, orderCancelled('OUT_OF_STOCK')]);
     });
 
     it('cancels only once, for the first failure, when both payment and stock fail', () => {
@@ -175,10 +167,9 @@ describe('order decider', () => {
 
   describe('completing', () => {
     it('completes a confirmed order when the pickup is scheduled', () => {
-      expect(given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed).when(record(pickupScheduled))).toEqual([
-        pickupScheduled,
-        orderCompleted,
-      ]);
+      given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed)
+        .when(record(pickupScheduled))
+        .then([pickupScheduled, orderCompleted]);
       expect(stateAfter([orderPlaced, paymentAuthorized, stockReserved, orderConfirmed, orderCompleted])).toEqual({
         status: 'COMPLETED',
         order,
@@ -186,15 +177,13 @@ describe('order decider', () => {
     });
 
     it('does not complete a pending order when a pickup is scheduled', () => {
-      expect(given(orderPlaced, paymentAuthorized).when(record(pickupScheduled))).toEqual([pickupScheduled]);
+      given(orderPlaced, paymentAuthorized).when(record(pickupScheduled)).then([pickupScheduled]);
     });
 
     it('does not complete an order twice when the pickup is reported twice', () => {
-      expect(
-        given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed, pickupScheduled, orderCompleted).when(
-          record(pickupScheduled),
-        ),
-      ).toEqual([pickupScheduled]);
+      given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed, pickupScheduled, orderCompleted)
+        .when(record(pickupScheduled))
+        .then([pickupScheduled]);
     });
   });
 
@@ -219,13 +208,15 @@ describe('order decider', () => {
 
   describe('customer cancellation', () => {
     it('cancels a pending order for the customer', () => {
-      expect(given(orderPlaced).when(cancelOrder)).toEqual([orderCancelled('CUSTOMER_CANCELLED')]);
+      given(orderPlaced)
+        .when(cancelOrder)
+        .then([orderCancelled('CUSTOMER_CANCELLED')]);
     });
 
     it('cancels a confirmed order for the customer', () => {
-      expect(given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed).when(cancelOrder)).toEqual([
-        orderCancelled('CUSTOMER_CANCELLED'),
-      ]);
+      given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed)
+        .when(cancelOrder)
+        .then([orderCancelled('CUSTOMER_CANCELLED')]);
       expect(stateAfter([orderPlaced, orderConfirmed, orderCancelled('CUSTOMER_CANCELLED')])).toEqual({
         status: 'CANCELLED',
         order,
@@ -237,33 +228,76 @@ describe('order decider', () => {
       ['completed', [orderPlaced, paymentAuthorized, stockReserved, orderConfirmed, pickupScheduled, orderCompleted]],
       ['already cancelled', [orderPlaced, paymentDeclined, orderCancelled('PAYMENT_DECLINED')]],
     ])('refuses to cancel an order that is %s', (_, history) => {
-      const error = thrownBy(() => given(...history).when(cancelOrder));
-      expect(error).toBeInstanceOf(DomainError);
-      expect(error).toMatchObject({ code: 'ILLEGAL_STATE' });
+      given(...history)
+        .when(cancelOrder)
+        .thenThrows('ILLEGAL_STATE');
     });
 
     it('refuses to cancel an order that does not exist', () => {
-      const error = thrownBy(() => given().when(cancelOrder));
-      expect(error).toBeInstanceOf(DomainError);
-      expect(error).toMatchObject({ code: 'NOT_FOUND' });
+      given().when(cancelOrder).thenThrows('NOT_FOUND');
     });
   });
 
-  describe('expiry (the saga deadline)', () => {
-    const expire: OrderCommand = { type: 'ExpireOrder', orderId: ORDER_ID, at };
+  describe('expiry (the saga deadlines)', () => {
+    const expire = (status: ExpiringStatus): OrderCommand => ({ type: 'ExpireOrder', orderId: ORDER_ID, at, status });
+    const confirmedHistory = [orderPlaced, paymentAuthorized, stockReserved, orderConfirmed];
 
-    it('cancels a PENDING order with reason TIMEOUT', () => {
-      expect(given(orderPlaced, paymentAuthorized).when(expire)).toEqual([orderCancelled('TIMEOUT')]);
+    it('cancels an order still PENDING at its deadline with reason TIMEOUT', () => {
+      given(orderPlaced, paymentAuthorized)
+        .when(expire('PENDING'))
+        .then([orderCancelled('TIMEOUT')]);
     });
 
-    it('leaves a CONFIRMED, COMPLETED or CANCELLED order alone', () => {
-      expect(given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed).when(expire)).toEqual([]);
-      expect(given(orderPlaced, paymentAuthorized, stockReserved, orderConfirmed, orderCompleted).when(expire)).toEqual([]);
-      expect(given(orderPlaced, orderCancelled('CUSTOMER_CANCELLED')).when(expire)).toEqual([]);
+    it('cancels an order still CONFIRMED at its deadline (no pickup scheduled) with reason TIMEOUT', () => {
+      given(...confirmedHistory)
+        .when(expire('CONFIRMED'))
+        .then([orderCancelled('TIMEOUT')]);
+      expect(stateAfter([...confirmedHistory, orderCancelled('TIMEOUT')])).toEqual({
+        status: 'CANCELLED',
+        order,
+        reason: 'TIMEOUT',
+      });
     });
 
-    it('ignores a result that arrives after the timeout, recording it', () => {
-      expect(given(orderPlaced, orderCancelled('TIMEOUT')).when(record(stockReserved))).toEqual([stockReserved]);
+    it('does not let the PENDING deadline cancel an order that was confirmed meanwhile', () => {
+      given(...confirmedHistory)
+        .when(expire('PENDING'))
+        .thenNothingHappened();
+    });
+
+    it('does not let the CONFIRMED deadline cancel an order that is still PENDING', () => {
+      given(orderPlaced, paymentAuthorized).when(expire('CONFIRMED')).thenNothingHappened();
+    });
+
+    it.each(['PENDING', 'CONFIRMED'] as const)('leaves a COMPLETED or CANCELLED order alone at the %s deadline', (status) => {
+      given(...confirmedHistory, pickupScheduled, orderCompleted)
+        .when(expire(status))
+        .thenNothingHappened();
+      given(orderPlaced, orderCancelled('CUSTOMER_CANCELLED')).when(expire(status)).thenNothingHappened();
+      given(...confirmedHistory, orderCancelled('TIMEOUT'))
+        .when(expire(status))
+        .thenNothingHappened();
+    });
+
+    it('expires an order only once when two sweeps run', () => {
+      const { events } = run(confirmedHistory, [expire('CONFIRMED'), expire('CONFIRMED')]);
+      expect(events).toEqual([orderCancelled('TIMEOUT')]);
+    });
+
+    it('ignores an order it never saw', () => {
+      given().when(expire('PENDING')).thenNothingHappened();
+      given().when(expire('CONFIRMED')).thenNothingHappened();
+    });
+
+    it('records a result that arrives after the timeout and changes nothing else', () => {
+      given(orderPlaced, orderCancelled('TIMEOUT')).when(record(stockReserved)).then([stockReserved]);
+      given(...confirmedHistory, orderCancelled('TIMEOUT'))
+        .when(record(pickupScheduled))
+        .then([pickupScheduled]);
+    });
+
+    it('remembers when the order was confirmed, which starts the CONFIRMED deadline', () => {
+      expect(stateAfter(confirmedHistory)).toEqual({ status: 'CONFIRMED', order, confirmedAt: at.toISOString() });
     });
   });
 
@@ -271,9 +305,7 @@ describe('order decider', () => {
     it.each([paymentAuthorized, stockReserved, paymentDeclined, stockUnavailable, pickupScheduled])(
       'refuses a $type for an order it never saw',
       (outcome) => {
-        const error = thrownBy(() => given().when(record(outcome)));
-        expect(error).toBeInstanceOf(DomainError);
-        expect(error).toMatchObject({ code: 'NOT_FOUND' });
+        given().when(record(outcome)).thenThrows('NOT_FOUND');
       },
     );
   });

@@ -1,5 +1,5 @@
 import type { DomainEvent, EventData } from '@orderflow/contracts';
-import { DomainError, type Decider } from '@orderflow/eventstore';
+import { DomainError, type Decider } from '@orderflow/domain';
 
 /** Events the orders service owns and publishes on `orders.events`. */
 export type OrderOwnEvent = DomainEvent<'OrderPlaced' | 'OrderConfirmed' | 'OrderCancelled' | 'OrderCompleted'>;
@@ -29,19 +29,43 @@ export type CancellationReason = EventData<'OrderCancelled'>['reason'];
 export type OrderState =
   | { status: 'NONE' }
   | { status: 'PENDING'; order: Placed; paymentAuthorized: boolean; stockReserved: boolean }
-  | { status: 'CONFIRMED'; order: Placed }
+  /** `confirmedAt` starts the CONFIRMED deadline. */
+  | { status: 'CONFIRMED'; order: Placed; confirmedAt: string }
   | { status: 'COMPLETED'; order: Placed }
   | { status: 'CANCELLED'; order: Placed; reason: CancellationReason };
 
 export type OrderCommand =
   | { type: 'PlaceOrder'; order: Placed }
   | { type: 'CancelOrder'; orderId: string; at: Date }
-  /** Payment or stock never answered in time: give up, and let every service compensate. */
-  | { type: 'ExpireOrder'; orderId: string; at: Date }
+  /**
+   * A deadline passed: payment or stock never answered (PENDING), or the pickup was
+   * never scheduled (CONFIRMED). Give up, and let every service compensate. `status`
+   * names the deadline that passed, so a sweep of one kind never cancels an order
+   * that has moved on to the other.
+   */
+  | { type: 'ExpireOrder'; orderId: string; at: Date; status: ExpiringStatus }
   /** The saga: a result from payment, inventory or shipping arrived. */
   | { type: 'RecordOutcome'; outcome: OrderOutcomeEvent; at: Date };
 
+/** The statuses that have a deadline. */
+export type ExpiringStatus = 'PENDING' | 'CONFIRMED';
+
 export const initialState = (): OrderState => ({ status: 'NONE' });
+
+/** Field by field: whatever else the caller's object carries never reaches the contract. */
+function placed(order: Placed): Placed {
+  const { name, line1, city, postalCode, country } = order.shippingAddress;
+  return {
+    orderId: order.orderId,
+    customerId: order.customerId,
+    items: order.items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
+    total: order.total,
+    currency: order.currency,
+    payment: { token: order.payment.token },
+    shippingAddress: { name, line1, city, postalCode, country },
+    placedAt: order.placedAt,
+  };
+}
 
 function cancelled(orderId: string, reason: CancellationReason, at: Date): OrderOwnEvent {
   return { type: 'OrderCancelled', data: { orderId, reason, cancelledAt: at.toISOString() } };
@@ -51,7 +75,7 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
   switch (command.type) {
     case 'PlaceOrder':
       if (state.status !== 'NONE') throw new DomainError('ILLEGAL_STATE', `order ${command.order.orderId} already exists`);
-      return [{ type: 'OrderPlaced', data: command.order }];
+      return [{ type: 'OrderPlaced', data: placed(command.order) }];
     case 'CancelOrder':
       if (state.status === 'NONE') throw new DomainError('NOT_FOUND', `order ${command.orderId} not found`);
       if (state.status !== 'PENDING' && state.status !== 'CONFIRMED') {
@@ -59,7 +83,7 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
       }
       return [cancelled(command.orderId, 'CUSTOMER_CANCELLED', command.at)];
     case 'ExpireOrder':
-      return state.status === 'PENDING' ? [cancelled(command.orderId, 'TIMEOUT', command.at)] : [];
+      return state.status === command.status ? [cancelled(command.orderId, 'TIMEOUT', command.at)] : [];
     case 'RecordOutcome':
       return [command.outcome, ...react(command.outcome, state, command.at)];
     default: {
@@ -111,7 +135,7 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
     case 'OrderPlaced':
       return { status: 'PENDING', order: event.data, paymentAuthorized: false, stockReserved: false };
     case 'OrderConfirmed':
-      return state.status === 'PENDING' ? { status: 'CONFIRMED', order: state.order } : state;
+      return state.status === 'PENDING' ? { status: 'CONFIRMED', order: state.order, confirmedAt: event.data.confirmedAt } : state;
     case 'OrderCancelled':
       return state.status === 'NONE' ? state : { status: 'CANCELLED', order: state.order, reason: event.data.reason };
     case 'OrderCompleted':

@@ -12,6 +12,8 @@ export class OrderSummary {
   @Column('bigint', { transformer: bigintAsNumber }) total!: number;
   @Column('text') currency!: string;
   @Column('timestamptz', { name: 'placed_at' }) placedAt!: Date;
+  /** When the current CONFIRMED status began (OrderConfirmed's time); null in every other status. */
+  @Column('timestamptz', { name: 'confirmed_at', nullable: true }) confirmedAt!: Date | null;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }
 

@@ -2,10 +2,13 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Res, Use
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { DomainError, OutboxRelay, inTransaction } from '@orderflow/eventstore';
+import { OutboxRelay, inTransaction } from '@orderflow/eventstore';
+import { DomainError } from '@orderflow/domain';
 import { CustomerAuthGuard, CustomerId } from '../auth/auth.guard';
 import { SchemaPipe } from '../http/schema.pipe';
-import { cancelOrder, getOrder, placeOrder, type OrderView } from './order.handlers';
+import { cancelOrder } from './cancel-order.handler';
+import { getOrder, type OrderView } from './order.queries';
+import { placeOrder } from './place-order.handler';
 import { IDEMPOTENCY_KEY, PlaceOrderBody } from './place-order.request';
 
 interface LocationResponse {

@@ -1,7 +1,7 @@
 import { Ctx, Payload } from '@nestjs/microservices';
 import type { EventEnvelope } from '@orderflow/contracts';
 import { EventContext, EventHandlers, OnEvent } from '@orderflow/service-kit';
-import { recordOutcome } from '../order/order.handlers';
+import { recordOutcome } from '../order/record-outcome.handler';
 import type { OrderOutcomeEvent } from '../order/order.decider';
 
 type Outcome = EventEnvelope & OrderOutcomeEvent;

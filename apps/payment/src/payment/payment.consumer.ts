@@ -6,6 +6,7 @@ import type { Static } from '@sinclair/typebox';
 import type { PaymentConfigSchema } from '../config';
 import { reactToOrderEvent } from './payment.handler';
 
+/** The clock is read here, at the edge: handlers and deciders take the time as an argument, so they stay deterministic. */
 @EventHandlers()
 export class PaymentConsumer {
   private readonly limit: number;
@@ -16,11 +17,11 @@ export class PaymentConsumer {
 
   @OnEvent('OrderPlaced')
   async orderPlaced(@Payload() event: EventEnvelope<'OrderPlaced'>, @Ctx() ctx: EventContext): Promise<void> {
-    await reactToOrderEvent(ctx.tx, event, this.limit);
+    await reactToOrderEvent(ctx.tx, event, this.limit, new Date());
   }
 
   @OnEvent('OrderCancelled')
   async orderCancelled(@Payload() event: EventEnvelope<'OrderCancelled'>, @Ctx() ctx: EventContext): Promise<void> {
-    await reactToOrderEvent(ctx.tx, event, this.limit);
+    await reactToOrderEvent(ctx.tx, event, this.limit, new Date());
   }
 }

@@ -1,13 +1,15 @@
 import type { DomainEvent } from '@orderflow/contracts';
-import type { Decider } from '@orderflow/eventstore';
+import type { Decider } from '@orderflow/domain';
 
-export type PaymentEvent = DomainEvent<'PaymentAuthorized' | 'PaymentDeclined' | 'PaymentRefunded'>;
+export type PaymentEvent = DomainEvent<'PaymentAuthorized' | 'PaymentDeclined' | 'PaymentRefunded' | 'PaymentVoided'>;
 
 export type PaymentState =
   | { status: 'NONE' }
   | { status: 'AUTHORIZED'; orderId: string; paymentId: string; amount: number; currency: string }
   | { status: 'DECLINED'; orderId: string; amount: number; currency: string }
-  | { status: 'REFUNDED'; orderId: string; paymentId: string; amount: number; currency: string };
+  | { status: 'REFUNDED'; orderId: string; paymentId: string; amount: number; currency: string }
+  /** Tombstone: cancelled before payment saw the order placed; nothing was charged and nothing will be. */
+  | { status: 'VOIDED'; orderId: string };
 
 export type PaymentCommand =
   | {
@@ -30,6 +32,7 @@ export const initialState = (): PaymentState => ({ status: 'NONE' });
 export function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
   switch (command.type) {
     case 'AuthorizePayment': {
+      // Decided already, or voided: a redelivered or late OrderPlaced charges nothing.
       if (state.status !== 'NONE') return [];
       const { orderId, amount, currency } = command;
       const at = command.at.toISOString();
@@ -42,6 +45,8 @@ export function decide(command: PaymentCommand, state: PaymentState): PaymentEve
       return [{ type: 'PaymentAuthorized', data: { orderId, paymentId: command.paymentId, amount, currency, authorizedAt: at } }];
     }
     case 'RefundPayment':
+      // Cancelled before the order reached payment: record it, so the late OrderPlaced charges nothing.
+      if (state.status === 'NONE') return [{ type: 'PaymentVoided', data: { orderId: command.orderId, voidedAt: command.at.toISOString() } }];
       // Only an authorization leaves a charge to give back; anything else is already settled.
       if (state.status !== 'AUTHORIZED') return [];
       return [
@@ -77,6 +82,8 @@ export function evolve(state: PaymentState, event: PaymentEvent): PaymentState {
       const { orderId, paymentId, amount, currency } = event.data;
       return { status: 'REFUNDED', orderId, paymentId, amount, currency };
     }
+    case 'PaymentVoided':
+      return { status: 'VOIDED', orderId: event.data.orderId };
     default: {
       const unknown: never = event;
       throw new Error(`unknown event ${JSON.stringify(unknown)}`);

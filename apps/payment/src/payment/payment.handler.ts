@@ -1,25 +1,29 @@
-import { randomUUID } from 'node:crypto';
 import { toEnvelope, type AnyEvent, type EventEnvelope } from '@orderflow/contracts';
 import { decideAndAppend } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
-import { paymentDecider, paymentStream, type PaymentCommand, type PaymentState } from './payment.decider';
-import { PaymentView } from './payment.entity';
+import { paymentDecider, paymentStream, type PaymentCommand } from './payment.decider';
+import { project } from './payment.projection';
+import { paymentIdFor } from './payment-id';
 
 const SOURCE = 'orderflow/payment';
 
-/** Authorizes on OrderPlaced, refunds on OrderCancelled; effects and read model in `tx`. */
+/**
+ * Authorizes on OrderPlaced, refunds (or voids) on OrderCancelled; effects and read
+ * model in `tx`. Time comes from the caller and the payment id from the causing
+ * event, so the same inputs always decide the same events.
+ */
 export async function reactToOrderEvent(
   tx: EntityManager,
   event: EventEnvelope<'OrderPlaced'> | EventEnvelope<'OrderCancelled'>,
   limit: number,
-  now: Date = new Date(),
+  now: Date,
 ): Promise<AnyEvent[]> {
   const command: PaymentCommand =
     event.type === 'OrderPlaced'
       ? {
           type: 'AuthorizePayment',
           orderId: event.data.orderId,
-          paymentId: randomUUID(),
+          paymentId: paymentIdFor(event.id),
           amount: event.data.total,
           currency: event.data.currency,
           token: event.data.payment.token,
@@ -32,19 +36,4 @@ export async function reactToOrderEvent(
   );
   if (appended.length > 0) await project(tx, state, now);
   return appended;
-}
-
-export async function project(tx: EntityManager, state: PaymentState, now: Date): Promise<void> {
-  if (state.status === 'NONE') return;
-  await tx.getRepository(PaymentView).upsert(
-    {
-      orderId: state.orderId,
-      paymentId: state.status === 'DECLINED' ? null : state.paymentId,
-      status: state.status,
-      amount: state.amount,
-      currency: state.currency,
-      updatedAt: now,
-    },
-    ['orderId'],
-  );
 }

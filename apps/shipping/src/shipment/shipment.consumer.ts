@@ -6,6 +6,7 @@ import type { Static } from '@sinclair/typebox';
 import type { ShippingConfigSchema } from '../config';
 import { reactToOrderEvent, type ShippingPolicy } from './shipment.handler';
 
+/** The clock is read here, at the edge: handlers and deciders take the time as an argument, so they stay deterministic. */
 @EventHandlers()
 export class ShipmentConsumer {
   private readonly policy: ShippingPolicy;
@@ -16,16 +17,16 @@ export class ShipmentConsumer {
 
   @OnEvent('OrderPlaced')
   async orderPlaced(@Payload() event: EventEnvelope<'OrderPlaced'>, @Ctx() ctx: EventContext): Promise<void> {
-    await reactToOrderEvent(ctx.tx, event, this.policy);
+    await reactToOrderEvent(ctx.tx, event, this.policy, new Date());
   }
 
   @OnEvent('OrderConfirmed')
   async orderConfirmed(@Payload() event: EventEnvelope<'OrderConfirmed'>, @Ctx() ctx: EventContext): Promise<void> {
-    await reactToOrderEvent(ctx.tx, event, this.policy);
+    await reactToOrderEvent(ctx.tx, event, this.policy, new Date());
   }
 
   @OnEvent('OrderCancelled')
   async orderCancelled(@Payload() event: EventEnvelope<'OrderCancelled'>, @Ctx() ctx: EventContext): Promise<void> {
-    await reactToOrderEvent(ctx.tx, event, this.policy);
+    await reactToOrderEvent(ctx.tx, event, this.policy, new Date());
   }
 }

@@ -1,8 +1,9 @@
-import { DomainError } from '@orderflow/eventstore';
-import { decide, evolve, initialState, type ShipmentCommand, type ShipmentEvent, type ShipmentState } from './shipment.decider';
+import { deciderSpecification, stateFrom } from '@orderflow/domain';
+import { shipmentDecider, type ShipmentCommand, type ShipmentEvent } from './shipment.decider';
 
 const ORDER_ID = 'order-1';
 const at = new Date('2025-03-01T10:00:00.000Z');
+const later = new Date('2025-03-01T11:00:00.000Z');
 const pickupAt = new Date('2025-03-02T09:00:00.000Z');
 
 const prepare: ShipmentCommand = {
@@ -14,7 +15,7 @@ const prepare: ShipmentCommand = {
   at,
 };
 const schedule: ShipmentCommand = { type: 'SchedulePickup', orderId: ORDER_ID, pickupAt, at };
-const cancel: ShipmentCommand = { type: 'CancelShipment', orderId: ORDER_ID, at };
+const cancel: ShipmentCommand = { type: 'CancelShipment', orderId: ORDER_ID, at: later };
 
 const prepared: ShipmentEvent = {
   type: 'ShipmentPrepared',
@@ -26,82 +27,92 @@ const scheduled: ShipmentEvent = {
 };
 const cancelled: ShipmentEvent = {
   type: 'ShipmentCancelled',
-  data: { orderId: ORDER_ID, shipmentId: 'shipment-1', cancelledAt: at.toISOString() },
+  data: { orderId: ORDER_ID, shipmentId: 'shipment-1', cancelledAt: later.toISOString() },
 };
+const voided: ShipmentEvent = { type: 'ShipmentVoided', data: { orderId: ORDER_ID, voidedAt: later.toISOString() } };
 
-const stateAfter = (history: readonly ShipmentEvent[]): ShipmentState => history.reduce(evolve, initialState());
-const given = (...history: ShipmentEvent[]) => ({
-  when: (command: ShipmentCommand): ShipmentEvent[] => decide(command, stateAfter(history)),
-});
-
-function thrownBy(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the command to be refused');
-}
+const { given } = deciderSpecification(shipmentDecider);
+const stateAfter = (...history: ShipmentEvent[]) => stateFrom(shipmentDecider, history);
 
 describe('shipment decider', () => {
   describe('preparing', () => {
     it('prepares a label for a new order', () => {
-      expect(given().when(prepare)).toEqual([prepared]);
-      expect(stateAfter([prepared])).toEqual({
+      given().when(prepare).then([prepared]);
+    });
+
+    it('remembers the carrier the label was prepared with', () => {
+      expect(stateAfter(prepared)).toEqual({
         status: 'PREPARED',
         orderId: ORDER_ID,
         shipmentId: 'shipment-1',
         trackingNumber: 'TRK-0001',
+        carrier: 'acme-post',
+      });
+      expect(stateAfter(prepared, scheduled)).toMatchObject({ status: 'PICKUP_SCHEDULED', carrier: 'acme-post' });
+      expect(stateAfter(prepared, scheduled, cancelled)).toEqual({
+        status: 'CANCELLED',
+        orderId: ORDER_ID,
+        shipmentId: 'shipment-1',
+        carrier: 'acme-post',
       });
     });
 
     it('prepares only once when the order is delivered twice', () => {
-      expect(given(prepared).when(prepare)).toEqual([]);
+      given(prepared).when(prepare).thenNothingHappened();
     });
 
     it('does not prepare again after the shipment was cancelled', () => {
-      expect(given(prepared, cancelled).when(prepare)).toEqual([]);
+      given(prepared, cancelled).when(prepare).thenNothingHappened();
     });
   });
 
   describe('scheduling the pickup', () => {
     it('schedules the pickup of a prepared shipment', () => {
-      expect(given(prepared).when(schedule)).toEqual([scheduled]);
-      expect(stateAfter([prepared, scheduled])).toMatchObject({ status: 'PICKUP_SCHEDULED', pickupAt: pickupAt.toISOString() });
+      given(prepared).when(schedule).then([scheduled]);
+      expect(stateAfter(prepared, scheduled)).toMatchObject({ status: 'PICKUP_SCHEDULED', pickupAt: pickupAt.toISOString() });
     });
 
     it('schedules only once', () => {
-      expect(given(prepared, scheduled).when(schedule)).toEqual([]);
+      given(prepared, scheduled).when(schedule).thenNothingHappened();
     });
 
     it('does nothing when the shipment was cancelled first', () => {
-      expect(given(prepared, cancelled).when(schedule)).toEqual([]);
+      given(prepared, cancelled).when(schedule).thenNothingHappened();
+      given(voided).when(schedule).thenNothingHappened();
     });
 
     it('refuses to schedule a pickup when no shipment was prepared', () => {
-      const error = thrownBy(() => given().when(schedule));
-      expect(error).toBeInstanceOf(DomainError);
-      expect(error).toMatchObject({ code: 'ILLEGAL_STATE' });
+      given().when(schedule).thenThrows('ILLEGAL_STATE', /no prepared shipment/);
     });
   });
 
   describe('cancelling', () => {
     it('voids a prepared label', () => {
-      expect(given(prepared).when(cancel)).toEqual([cancelled]);
-      expect(stateAfter([prepared, cancelled])).toEqual({ status: 'CANCELLED', orderId: ORDER_ID, shipmentId: 'shipment-1' });
+      given(prepared).when(cancel).then([cancelled]);
     });
 
     it('voids a shipment whose pickup was already scheduled', () => {
-      expect(given(prepared, scheduled).when(cancel)).toEqual([cancelled]);
+      given(prepared, scheduled).when(cancel).then([cancelled]);
     });
 
     it('cancels only once', () => {
-      expect(given(prepared, cancelled).when(cancel)).toEqual([]);
-      expect(given(prepared, scheduled, cancelled).when(cancel)).toEqual([]);
+      given(prepared, cancelled).when(cancel).thenNothingHappened();
+      given(prepared, scheduled, cancelled).when(cancel).thenNothingHappened();
+    });
+  });
+
+  describe('cancelled before it was placed', () => {
+    it('leaves a tombstone when the order is cancelled before shipping saw it placed', () => {
+      given().when(cancel).then([voided]);
+      expect(stateAfter(voided)).toEqual({ status: 'VOIDED', orderId: ORDER_ID });
     });
 
-    it('has nothing to cancel when no shipment was prepared', () => {
-      expect(given().when(cancel)).toEqual([]);
+    it('prepares no label for an order placed after its tombstone', () => {
+      given(voided).when(prepare).thenNothingHappened();
+    });
+
+    it('voids only once when the cancellation arrives twice', () => {
+      given(voided).when(cancel).thenNothingHappened();
     });
   });
 });

@@ -1,13 +1,15 @@
 import type { DomainEvent } from '@orderflow/contracts';
-import { DomainError, type Decider } from '@orderflow/eventstore';
+import { DomainError, type Decider } from '@orderflow/domain';
 
-export type ShipmentEvent = DomainEvent<'ShipmentPrepared' | 'PickupScheduled' | 'ShipmentCancelled'>;
+export type ShipmentEvent = DomainEvent<'ShipmentPrepared' | 'PickupScheduled' | 'ShipmentCancelled' | 'ShipmentVoided'>;
 
 export type ShipmentState =
   | { status: 'NONE' }
-  | { status: 'PREPARED'; orderId: string; shipmentId: string; trackingNumber: string }
-  | { status: 'PICKUP_SCHEDULED'; orderId: string; shipmentId: string; trackingNumber: string; pickupAt: string }
-  | { status: 'CANCELLED'; orderId: string; shipmentId: string };
+  | { status: 'PREPARED'; orderId: string; shipmentId: string; trackingNumber: string; carrier: string }
+  | { status: 'PICKUP_SCHEDULED'; orderId: string; shipmentId: string; trackingNumber: string; carrier: string; pickupAt: string }
+  | { status: 'CANCELLED'; orderId: string; shipmentId: string; carrier: string | null }
+  /** Tombstone: cancelled before shipping saw the order placed; no label, and none will be prepared. */
+  | { status: 'VOIDED'; orderId: string };
 
 export type ShipmentCommand =
   | { type: 'PrepareShipment'; orderId: string; shipmentId: string; trackingNumber: string; carrier: string; at: Date }
@@ -19,6 +21,7 @@ export const initialState = (): ShipmentState => ({ status: 'NONE' });
 export function decide(command: ShipmentCommand, state: ShipmentState): ShipmentEvent[] {
   switch (command.type) {
     case 'PrepareShipment':
+      // Prepared, cancelled or voided already: a redelivered or late OrderPlaced prepares nothing.
       if (state.status !== 'NONE') return [];
       return [
         {
@@ -50,6 +53,8 @@ export function decide(command: ShipmentCommand, state: ShipmentState): Shipment
         },
       ];
     case 'CancelShipment':
+      // Cancelled before the order reached shipping: record it, so the late OrderPlaced prepares no label.
+      if (state.status === 'NONE') return [{ type: 'ShipmentVoided', data: { orderId: command.orderId, voidedAt: command.at.toISOString() } }];
       if (state.status !== 'PREPARED' && state.status !== 'PICKUP_SCHEDULED') return [];
       return [
         {
@@ -66,17 +71,22 @@ export function decide(command: ShipmentCommand, state: ShipmentState): Shipment
 
 export function evolve(state: ShipmentState, event: ShipmentEvent): ShipmentState {
   switch (event.type) {
-    case 'ShipmentPrepared':
-      return {
-        status: 'PREPARED',
-        orderId: event.data.orderId,
-        shipmentId: event.data.shipmentId,
-        trackingNumber: event.data.trackingNumber,
-      };
-    case 'PickupScheduled':
-      return state.status === 'PREPARED' ? { ...state, status: 'PICKUP_SCHEDULED', pickupAt: event.data.pickupAt } : state;
-    case 'ShipmentCancelled':
-      return { status: 'CANCELLED', orderId: event.data.orderId, shipmentId: event.data.shipmentId };
+    case 'ShipmentPrepared': {
+      const { orderId, shipmentId, trackingNumber, carrier } = event.data;
+      return { status: 'PREPARED', orderId, shipmentId, trackingNumber, carrier };
+    }
+    case 'PickupScheduled': {
+      if (state.status !== 'PREPARED') return state;
+      const { orderId, shipmentId, trackingNumber, carrier } = state;
+      return { status: 'PICKUP_SCHEDULED', orderId, shipmentId, trackingNumber, carrier, pickupAt: event.data.pickupAt };
+    }
+    case 'ShipmentCancelled': {
+      // The carrier is the one the label was prepared with: the state remembers it, not the configuration.
+      const carrier = state.status === 'PREPARED' || state.status === 'PICKUP_SCHEDULED' ? state.carrier : null;
+      return { status: 'CANCELLED', orderId: event.data.orderId, shipmentId: event.data.shipmentId, carrier };
+    }
+    case 'ShipmentVoided':
+      return { status: 'VOIDED', orderId: event.data.orderId };
     default: {
       const unknown: never = event;
       throw new Error(`unknown event ${JSON.stringify(unknown)}`);

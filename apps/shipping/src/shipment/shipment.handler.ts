@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { toEnvelope, type AnyEvent, type EventEnvelope } from '@orderflow/contracts';
 import { decideAndAppend } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
-import { shipmentDecider, shipmentStream, type ShipmentCommand, type ShipmentState } from './shipment.decider';
-import { ShipmentView } from './shipment.entity';
+import { shipmentDecider, shipmentStream, type ShipmentCommand } from './shipment.decider';
+import { project } from './shipment.projection';
+import { shipmentIdFor } from './shipment-id';
 
 export interface ShippingPolicy {
   carrier: string;
@@ -12,18 +12,22 @@ export interface ShippingPolicy {
 
 const SOURCE = 'orderflow/shipping';
 
-/** Reacts to order events: load the shipment, decide, append, and refresh its read model, all in `tx`. */
+/**
+ * Reacts to order events: load the shipment, decide, append, and refresh its read
+ * model, all in `tx`. Time comes from the caller and the shipment id from the
+ * causing event, so the same inputs always decide the same events.
+ */
 export async function reactToOrderEvent(
   tx: EntityManager,
   event: EventEnvelope<'OrderPlaced'> | EventEnvelope<'OrderConfirmed'> | EventEnvelope<'OrderCancelled'>,
   policy: ShippingPolicy,
-  now: Date = new Date(),
+  now: Date,
 ): Promise<AnyEvent[]> {
   const command = commandFor(event, policy, now);
   const { state, appended } = await decideAndAppend(tx, shipmentStream(command.orderId), shipmentDecider, command, (e) =>
     toEnvelope(e, { source: SOURCE, time: now, causedBy: event }),
   );
-  if (appended.length > 0) await project(tx, state, policy.carrier, now);
+  if (appended.length > 0) await project(tx, state, now);
   return appended;
 }
 
@@ -38,7 +42,7 @@ function commandFor(
       return {
         type: 'PrepareShipment',
         orderId,
-        shipmentId: randomUUID(),
+        shipmentId: shipmentIdFor(event.id),
         trackingNumber: trackingNumberFor(orderId),
         carrier: policy.carrier,
         at: now,
@@ -53,20 +57,4 @@ function commandFor(
 /** Deterministic per order, so a label reprinted for the same order keeps its number. */
 function trackingNumberFor(orderId: string): string {
   return `TRK${orderId.replace(/-/g, '').slice(0, 12).toUpperCase()}`;
-}
-
-export async function project(tx: EntityManager, state: ShipmentState, carrier: string, now: Date): Promise<void> {
-  if (state.status === 'NONE') return;
-  await tx.getRepository(ShipmentView).upsert(
-    {
-      orderId: state.orderId,
-      shipmentId: state.shipmentId,
-      status: state.status,
-      trackingNumber: state.status === 'CANCELLED' ? null : state.trackingNumber,
-      carrier,
-      pickupAt: state.status === 'PICKUP_SCHEDULED' ? new Date(state.pickupAt) : null,
-      updatedAt: now,
-    },
-    ['orderId'],
-  );
 }

@@ -1,0 +1,38 @@
+import type { ProjectionRebuild } from '@orderflow/eventstore';
+import type { EntityManager } from 'typeorm';
+import { evolveProduct, initialProduct, type CataloguedProduct, type ProductEvent, type ProductState } from './stock.decider';
+import { StockView } from './stock.entity';
+
+/**
+ * The stock row is a function of the product's state and the time of its last event,
+ * written whole, so the live projection and a replay of the stream write the same row.
+ */
+export async function projectProduct(tx: EntityManager, state: ProductState, events: readonly ProductEvent[]): Promise<void> {
+  const last = events.at(-1);
+  if (!state.catalogued || !last) return;
+  await tx.getRepository(StockView).upsert(stockRow(state, last), ['sku']);
+}
+
+function stockRow(state: CataloguedProduct, last: ProductEvent): StockView {
+  return {
+    sku: state.sku,
+    name: state.name,
+    unitPrice: state.unitPrice,
+    currency: state.currency,
+    stocked: state.stocked,
+    available: state.available,
+    reserved: state.reserved,
+    committed: state.committed,
+    updatedAt: new Date(last.type === 'StockLevelChanged' ? last.data.changedAt : last.data.cataloguedAt),
+  };
+}
+
+/** Rebuilds the stock table from the product streams, row by row as the live projection writes it. */
+export const stockProjection: ProjectionRebuild = {
+  table: 'stock',
+  streamPrefix: 'product-',
+  project: (tx, _stream, envelopes) => {
+    const events = envelopes as ProductEvent[];
+    return projectProduct(tx, events.reduce(evolveProduct, initialProduct()), events);
+  },
+};
