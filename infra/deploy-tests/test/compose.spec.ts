@@ -228,6 +228,14 @@ describe('docker-compose.yml', () => {
     expect(partitions.size).toBe(1);
     expect(/--partitions (\d+)/.exec(script)![1]).toBe(String([...partitions][0]));
     expect(script).toContain('--if-not-exists');
+    // The compacted topics are compacted whether the loop created them or they existed before.
+    for (const spec of orderflowTopics().filter((t) => t.config)) {
+      for (const [name, value] of Object.entries(spec.config!)) {
+        expect(script).toMatch(
+          new RegExp(`kafka-configs\\.sh[^\\n]*--alter[\\s\\\\]*--entity-type topics --entity-name ${spec.topic.replace(/\./g, '\\.')} --add-config ${name}=${value}\\b`),
+        );
+      }
+    }
     // Every app waits for it.
     for (const [name, service] of appServices(resolved).filter(([n]) => SERVICES.includes(n))) {
       expect([name, dependenciesOf(service)['kafka-topics']]).toEqual([name, 'service_completed_successfully']);

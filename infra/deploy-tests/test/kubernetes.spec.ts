@@ -260,11 +260,25 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
       }
     });
 
-    it('sets a retention and keeps a replica to spare over min.insync.replicas on every topic', () => {
-      for (const topic of declared()) {
+    it('sets a retention on every deleting topic and keeps a replica to spare over min.insync.replicas on every topic', () => {
+      for (const topic of declared().filter((t) => t.spec.config?.['cleanup.policy'] !== 'compact')) {
         expect(Number(topic.spec.config?.['retention.ms'])).toBeGreaterThan(0);
+      }
+      for (const topic of declared()) {
         expect(Number(topic.spec.config?.['min.insync.replicas'])).toBeLessThan(topic.spec.replicas);
       }
+    });
+
+    it('gives every topic the configuration the services create it with (inventory.products compacted, without a retention)', () => {
+      const topics = declared();
+      for (const spec of orderflowTopics()) {
+        const config = topics.find((t) => (t.spec.topicName ?? t.metadata.name) === spec.topic)!.spec.config ?? {};
+        const policy = spec.config?.['cleanup.policy'] ?? 'delete';
+        expect([spec.topic, config['cleanup.policy'] ?? 'delete']).toEqual([spec.topic, policy]);
+        // A time retention on a compacted topic would still delete the catalog entries of products that did not change.
+        if (policy === 'compact') expect([spec.topic, config['retention.ms']]).toEqual([spec.topic, undefined]);
+      }
+      expect(orderflowTopics().filter((t) => t.config?.['cleanup.policy'] === 'compact').map((t) => t.topic)).toEqual(['inventory.products']);
     });
   });
 

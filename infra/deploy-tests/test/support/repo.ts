@@ -134,6 +134,7 @@ export function kafkaVersion(): string {
 export interface TopicSpec {
   topic: string;
   numPartitions: number;
+  config?: Record<string, string>;
 }
 
 /** The topics every service creates at boot, with their partition counts (packages/messaging). */
