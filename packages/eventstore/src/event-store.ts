@@ -1,6 +1,7 @@
 import { EventCatalog, assertValidEvent, encodeEvent, type AnyEvent } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
 import { ConcurrencyError } from './errors';
+import { OUTBOX_CHANNEL, PROCESS_TAG, markOutboxWritten } from './outbox-signal';
 
 export interface StreamEvent {
   event: AnyEvent;
@@ -103,15 +104,23 @@ export async function enqueueForPublishing(tx: EntityManager, events: readonly A
 async function insertIntoOutbox(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
   if (events.length === 0) return;
   const wire = events.map((event) => ({ event, message: encodeEvent(event) }));
+  // The notification rides in the same statement and is delivered at commit, only if
+  // the transaction commits; PostgreSQL folds repeats within one transaction into one.
   await tx.query(
-    `INSERT INTO outbox (event_id, topic, message_key, headers, payload)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[])`,
+    `WITH queued AS (
+       INSERT INTO outbox (event_id, topic, message_key, headers, payload)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
+     )
+     SELECT pg_notify($6, $7)`,
     [
       wire.map((w) => w.event.id),
       wire.map((w) => EventCatalog[w.event.type].topic),
       wire.map((w) => w.message.key),
       wire.map((w) => JSON.stringify(w.message.headers)),
       wire.map((w) => w.message.value),
+      OUTBOX_CHANNEL,
+      PROCESS_TAG,
     ],
   );
+  markOutboxWritten(tx);
 }

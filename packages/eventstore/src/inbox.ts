@@ -6,9 +6,20 @@ import type { EntityManager } from 'typeorm';
  * changes nothing.
  */
 export async function claimInbox(tx: EntityManager, consumer: string, eventId: string): Promise<boolean> {
-  const rows: unknown[] = await tx.query(
-    'INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id',
-    [consumer, eventId],
+  return (await claimInboxBatch(tx, consumer, [eventId])).has(eventId.toLowerCase());
+}
+
+/**
+ * `claimInbox` for a whole batch in one statement: returns the ids this call
+ * claimed, in lower case (as PostgreSQL prints a uuid). An id already handled (a redelivery), or repeated within the batch
+ * after its first occurrence, is not returned a second time by the caller's loop.
+ */
+export async function claimInboxBatch(tx: EntityManager, consumer: string, eventIds: readonly string[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const rows: { event_id: string }[] = await tx.query(
+    `INSERT INTO inbox (consumer, event_id) SELECT $1, id FROM unnest($2::uuid[]) AS id
+     ON CONFLICT DO NOTHING RETURNING event_id`,
+    [consumer, eventIds],
   );
-  return rows.length === 1;
+  return new Set(rows.map((r) => r.event_id));
 }

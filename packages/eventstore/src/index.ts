@@ -19,7 +19,8 @@ export {
   type StreamEvent,
   type LoadedStream,
 } from './event-store';
-export { claimInbox } from './inbox';
+export { claimInbox, claimInboxBatch } from './inbox';
+export { onOutboxCommitted, OUTBOX_CHANNEL } from './outbox-signal';
 export { inTransaction, type RetryOptions } from './transaction';
 export {
   OutboxRelay,

@@ -1,4 +1,6 @@
+import { Client, type ClientConfig } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { OUTBOX_CHANNEL, PROCESS_TAG, onOutboxCommitted } from './outbox-signal';
 
 export interface OutboxMessage {
   id: string;
@@ -52,8 +54,13 @@ export interface OutboxRelayOptions {
    * Default 900 000.
    */
   maxBatchBytes?: number;
-  /** Time between passes when idle. Default 100 ms. */
-  pollIntervalMs?: number;
+  /**
+   * While another instance's relay holds the publishing lock, this one tries again
+   * after this long (only when it has been woken; an idle relay does nothing). Default 200 ms.
+   */
+  lockRetryMs?: number;
+  /** Wait before re-opening a lost LISTEN connection. Default 1 000 ms. */
+  listenRetryMs?: number;
   /** Longest wait between passes while publishing fails. Default 5 000 ms. */
   maxBackoffMs?: number;
   logger?: RelayLogger;
@@ -63,16 +70,16 @@ export interface OutboxRelayOptions {
   onParked?: (message: ParkedMessage) => void;
 }
 
-type Settings = Required<Pick<OutboxRelayOptions, 'batchSize' | 'maxBatchBytes' | 'pollIntervalMs' | 'maxBackoffMs'>>;
+type Settings = Required<Pick<OutboxRelayOptions, 'batchSize' | 'maxBatchBytes' | 'lockRetryMs' | 'listenRetryMs' | 'maxBackoffMs'>>;
 
-const DEFAULTS: Settings = { batchSize: 500, maxBatchBytes: 900_000, pollIntervalMs: 100, maxBackoffMs: 5_000 };
+const DEFAULTS: Settings = { batchSize: 500, maxBatchBytes: 900_000, lockRetryMs: 200, listenRetryMs: 1_000, maxBackoffMs: 5_000 };
 
 function settingsOf(options: OutboxRelayOptions): Settings {
   const settings = { ...DEFAULTS };
   for (const name of Object.keys(DEFAULTS) as (keyof Settings)[]) {
     const value = options[name];
     if (value === undefined) continue;
-    const least = name === 'pollIntervalMs' ? 0 : 1;
+    const least = 1;
     if (!Number.isInteger(value) || value < least) throw new RangeError(`OutboxRelay: ${name} must be an integer >= ${least} (got ${value})`);
     settings[name] = value;
   }
@@ -126,7 +133,10 @@ export class OutboxRelay {
   private running: Promise<void> | undefined;
   private stopped = true;
   private failures = 0;
-  private pendingNudge = false;
+  private pendingWake = false;
+  private unsubscribe: (() => void) | undefined;
+  private listener: Client | undefined;
+  private listenTimer: NodeJS.Timeout | undefined;
   private readonly settings: Settings;
 
   constructor(
@@ -136,25 +146,36 @@ export class OutboxRelay {
     this.settings = settingsOf(options);
   }
 
+  /**
+   * Publishes what is already waiting, then sleeps until woken: by a local commit
+   * that wrote outbox rows (the unit of work's after-commit hook) or by another
+   * process's commit (a PostgreSQL notification). Nothing polls.
+   */
   start(): void {
     this.stopped = false;
+    this.unsubscribe = onOutboxCommitted(this.dataSource, () => this.wake());
+    void this.listen();
     this.schedule(0);
   }
 
-  /** Asks for a pass now, e.g. right after a local commit, instead of waiting for the next poll. */
-  nudge(): void {
-    if (this.stopped) return;
+  /** Asks for a pass now; a pass already running is followed by one more. */
+  wake(): void {
+    // While publishing fails, the backoff decides when to try again, not each commit.
+    if (this.stopped || this.failures > 0) return;
     if (this.running) {
-      this.pendingNudge = true;
+      this.pendingWake = true;
       return;
     }
     this.schedule(0);
   }
 
-  /** Stops polling and waits for the batch in flight, so nothing is half-published at shutdown. */
+  /** Stops and waits for the batch in flight, so nothing is half-published at shutdown. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.listenTimer);
+    this.unsubscribe?.();
+    await this.closeListener();
     await this.running;
   }
 
@@ -162,15 +183,26 @@ export class OutboxRelay {
    * Publishes everything currently committed; returns how many messages went out.
    * Rejects, after deleting what was acknowledged, when a send failed for a
    * reason worth retrying; rows refused for good are parked and do not stop it.
+   * Returns 0 at once when another relay of this database holds the lock.
    */
   async drain(): Promise<number> {
+    const sent = await this.drainIfFree();
+    return sent === 'busy' ? 0 : sent;
+  }
+
+  async pending(): Promise<number> {
+    const rows: { n: string }[] = await this.dataSource.query('SELECT count(*) AS n FROM outbox');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  private async drainIfFree(): Promise<number | 'busy'> {
     const session = this.dataSource.createQueryRunner();
     await session.connect();
     let locked = false;
     try {
       const [lock] = (await session.query('SELECT pg_try_advisory_lock($1) AS locked', [RELAY_LOCK])) as { locked: boolean }[];
       locked = lock?.locked === true;
-      if (!locked) return 0;
+      if (!locked) return 'busy';
       let total = 0;
       for (;;) {
         const batch = await this.publishBatch(session);
@@ -184,11 +216,6 @@ export class OutboxRelay {
     }
   }
 
-  async pending(): Promise<number> {
-    const rows: { n: string }[] = await this.dataSource.query('SELECT count(*) AS n FROM outbox');
-    return Number(rows[0]?.n ?? 0);
-  }
-
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -199,22 +226,69 @@ export class OutboxRelay {
   }
 
   private async pass(): Promise<void> {
-    let delay = this.settings.pollIntervalMs;
+    let next: number | undefined;
     try {
-      this.pendingNudge = false;
-      const sent = await this.drain();
-      if (this.failures > 0) this.options.logger?.log(`outbox relay recovered; published ${sent} waiting event(s)`);
-      this.failures = 0;
-      if (this.pendingNudge) delay = 0;
+      this.pendingWake = false;
+      const sent = await this.drainIfFree();
+      if (sent === 'busy') {
+        // Another instance is publishing and may have read its batch before our rows
+        // committed: try again shortly rather than trust that it will come back.
+        next = this.settings.lockRetryMs;
+      } else {
+        if (this.failures > 0) this.options.logger?.log(`outbox relay recovered; published ${sent} waiting event(s)`);
+        this.failures = 0;
+        if (this.pendingWake) next = 0;
+      }
     } catch (error) {
       this.failures++;
-      delay = Math.min(this.settings.maxBackoffMs, 100 * 2 ** this.failures);
+      next = Math.min(this.settings.maxBackoffMs, 100 * 2 ** this.failures);
       const waiting = await this.pending().catch(() => NaN);
       this.options.logger?.warn(
-        `outbox relay could not publish (${(error as Error).message}); ${Number.isNaN(waiting) ? 'unknown' : waiting} event(s) waiting, retrying in ${delay} ms`,
+        `outbox relay could not publish (${(error as Error).message}); ${Number.isNaN(waiting) ? 'unknown' : waiting} event(s) waiting, retrying in ${next} ms`,
       );
     }
-    if (!this.stopped) this.schedule(delay);
+    if (!this.stopped && next !== undefined) this.schedule(next);
+  }
+
+  /**
+   * A connection of its own, outside the pool, LISTENs for other processes' commits.
+   * When it is lost it is re-opened and a pass runs, in case a notification went by.
+   */
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    // The pool's own settings (address, timeouts, keepalive), so the listener behaves like every other connection.
+    const { options } = (this.dataSource.driver as unknown as { master: { options: ClientConfig } }).master;
+    const client = new Client(options);
+    const lost = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      void client.end().catch(() => undefined);
+      if (!this.stopped) this.listenTimer = setTimeout(() => void this.listen(), this.settings.listenRetryMs);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', (message) => {
+      if (message.channel === OUTBOX_CHANNEL && message.payload !== PROCESS_TAG) this.wake();
+    });
+    try {
+      this.listener = client;
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      if (this.stopped) await this.closeListener();
+      else this.wake();
+    } catch (error) {
+      if (this.listener === client) this.listener = undefined;
+      await client.end().catch(() => undefined);
+      if (this.stopped) return;
+      this.options.logger?.warn(`outbox relay cannot listen for commits (${(error as Error).message}); retrying in ${this.settings.listenRetryMs} ms`);
+      this.listenTimer = setTimeout(() => void this.listen(), this.settings.listenRetryMs);
+    }
+  }
+
+  private async closeListener(): Promise<void> {
+    const client = this.listener;
+    this.listener = undefined;
+    await client?.end().catch(() => undefined);
   }
 
   private async readBatch(session: QueryRunner): Promise<{ messages: OutboxMessage[]; full: boolean }> {

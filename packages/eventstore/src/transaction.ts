@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConcurrencyError, toDatabaseError } from './errors';
+import { outboxCommitted, wroteOutbox } from './outbox-signal';
 
 export interface RetryOptions {
   attempts?: number;
@@ -15,6 +16,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * This is the database boundary: a transient driver or pool failure leaves as a
  * coded, `retriable` TransientDatabaseError or DatabaseUnavailableError (the
  * original as `cause`), so callers need no classification of their own.
+ *
+ * It is also the unit of work's after-commit hook: when the transaction wrote
+ * outbox rows, the relay of this DataSource is woken once it committed, so no
+ * caller has to remember to.
  */
 export async function inTransaction<T>(
   dataSource: DataSource,
@@ -23,7 +28,14 @@ export async function inTransaction<T>(
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await dataSource.transaction(work);
+      let wrote = false;
+      const result = await dataSource.transaction(async (tx) => {
+        const value = await work(tx);
+        wrote = wroteOutbox(tx);
+        return value;
+      });
+      if (wrote) outboxCommitted(dataSource);
+      return result;
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || attempt >= attempts) throw toDatabaseError(error);
       await sleep(baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random()));

@@ -68,10 +68,12 @@ it('processes an event once the only pool connection is released, past the poiso
     topics: ['orders.events'],
     topicPrefix: prefix,
     handles: (type) => type === 'OrderPlaced',
-    handle: (event: AnyEvent) =>
+    handleBatch: (events: readonly { event: AnyEvent }[]) =>
       inTransaction(pool, async (tx) => {
-        if (await claimInbox(tx, group, event.id)) {
-          await tx.query('INSERT INTO effects (event_id) VALUES ($1) ON CONFLICT (event_id) DO UPDATE SET applied = effects.applied + 1', [event.id]);
+        for (const { event } of events) {
+          if (await claimInbox(tx, group, event.id)) {
+            await tx.query('INSERT INTO effects (event_id) VALUES ($1) ON CONFLICT (event_id) DO UPDATE SET applied = effects.applied + 1', [event.id]);
+          }
         }
       }),
     deadLetters: publisher,

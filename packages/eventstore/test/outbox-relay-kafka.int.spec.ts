@@ -153,7 +153,7 @@ it('keeps the outbox while the broker is unreachable and publishes everything in
   const sent: string[] = [];
   const warnings: string[] = [];
   const relay = new OutboxRelay(db.dataSource, {
-    pollIntervalMs: 20,
+    maxBackoffMs: 200,
     publish: async (messages: OutboxMessage[]) => {
       await current.send(messages);
       sent.push(...messages.map((m) => m.eventId));

@@ -1,6 +1,6 @@
 import { encodeEvent, type AnyEvent } from '@orderflow/contracts';
 import type { DataSource } from 'typeorm';
-import { OutboxRelay, appendToStream, type OutboxMessage, type OutboxRelayOptions } from '../src';
+import { OUTBOX_CHANNEL, OutboxRelay, appendToStream, inTransaction, type OutboxMessage, type OutboxRelayOptions } from '../src';
 import {
   beginTransaction,
   countRows,
@@ -58,8 +58,16 @@ function capture() {
   };
 }
 
+/** Through the unit of work, as services do: its after-commit hook wakes a started relay. */
 async function appendCommitted(event: AnyEvent, streamId = `order-${event.subject}`, expectedVersion = 0): Promise<void> {
-  await db.dataSource.transaction((tx) => appendToStream(tx, streamId, expectedVersion, [{ event, publish: true }]));
+  await inTransaction(db.dataSource, (tx) => appendToStream(tx, streamId, expectedVersion, [{ event, publish: true }]));
+}
+
+async function listeners(dataSource: DataSource): Promise<number> {
+  const rows: unknown[] = await dataSource.query(
+    "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND state = 'idle'",
+  );
+  return rows.length;
 }
 
 async function appendMany(count: number): Promise<AnyEvent[]> {
@@ -339,7 +347,7 @@ describe('OutboxRelay.drain with a publish report', () => {
     const publish = async () => undefined;
     expect(() => new OutboxRelay(db.dataSource, { publish, batchSize: 0 })).toThrow('batchSize must be an integer >= 1');
     expect(() => new OutboxRelay(db.dataSource, { publish, maxBatchBytes: 1.5 })).toThrow('maxBatchBytes must be an integer >= 1');
-    expect(() => new OutboxRelay(db.dataSource, { publish, pollIntervalMs: -1 })).toThrow('pollIntervalMs must be an integer >= 0');
+    expect(() => new OutboxRelay(db.dataSource, { publish, lockRetryMs: 0 })).toThrow('lockRetryMs must be an integer >= 1');
   });
 });
 
@@ -374,11 +382,11 @@ describe('two relays on one database', () => {
     expect(await countRows(db.dataSource, 'outbox')).toBe(0);
   });
 
-  it('take turns while polling continuously, publishing everything exactly once in id order', async () => {
+  it('take turns while commits keep waking them, publishing everything exactly once in id order', async () => {
     const other = await db.connectAgain();
     const probe = exclusiveProbe(30);
-    const first = relay({ publish: probe.publish, batchSize: 3, pollIntervalMs: 5 });
-    const second = relay({ publish: probe.publish, batchSize: 3, pollIntervalMs: 5 }, other);
+    const first = relay({ publish: probe.publish, batchSize: 3, lockRetryMs: 5 });
+    const second = relay({ publish: probe.publish, batchSize: 3, lockRetryMs: 5 }, other);
     first.start();
     second.start();
 
@@ -393,14 +401,14 @@ describe('two relays on one database', () => {
 });
 
 describe('OutboxRelay.start', () => {
-  it('polls, backs off while publishing fails, and recovers with every row in id order', async () => {
+  it('backs off while publishing fails, and recovers with every row in id order', async () => {
     let brokerUp = false;
     let failures = 0;
     const sink = capture();
     const warnings: string[] = [];
     const logs: string[] = [];
     const r = relay({
-      pollIntervalMs: 10,
+      maxBackoffMs: 200,
       publish: async (messages) => {
         if (!brokerUp) {
           failures++;
@@ -426,30 +434,76 @@ describe('OutboxRelay.start', () => {
     expect(logs.some((m) => m.includes('recovered; published 5'))).toBe(true);
   });
 
-  it('publishes right away when nudged instead of waiting for the next poll', async () => {
+  it('publishes a local commit right away, woken by the unit of work, and does nothing while idle', async () => {
+    let passes = 0;
     const sink = capture();
-    const r = relay({ publish: sink.publish, pollIntervalMs: 60_000 });
+    const r = relay({
+      publish: async (messages) => {
+        passes++;
+        await sink.publish(messages);
+      },
+    });
     const first = orderPlaced();
     await appendCommitted(first);
     r.start();
     await waitFor(() => sink.eventIds().includes(first.id), { what: 'the first pass' });
 
-    // The next poll is a minute away: only the nudge can publish this within the wait.
+    // Idle: no pass opens a session to read the outbox.
+    let sessions = 0;
+    const open = db.dataSource.createQueryRunner.bind(db.dataSource);
+    const spy = jest.spyOn(db.dataSource, 'createQueryRunner').mockImplementation((mode) => {
+      sessions++;
+      return open(mode);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(sessions).toBe(0);
+    spy.mockRestore();
+
     const second = orderPlaced();
     await appendCommitted(second);
-    r.nudge();
-
-    await waitFor(() => sink.eventIds().includes(second.id), { timeoutMs: 5_000, what: 'the nudged event' });
+    await waitFor(() => sink.eventIds().includes(second.id), { timeoutMs: 2_000, what: 'the woken pass' });
     expect(sink.eventIds()).toEqual([first.id, second.id]);
+    expect(passes).toBe(2);
   });
 
-  it('runs another pass when nudged while a pass is in flight', async () => {
+  it("publishes another process's commit, woken by its notification", async () => {
+    const sink = capture();
+    const r = relay({ publish: sink.publish });
+    r.start();
+    await waitFor(async () => (await listeners(db.dataSource)) === 1, { what: 'the relay to listen' });
+
+    // Another process: its rows reach this relay only through PostgreSQL, so the
+    // notification carries that process's tag, not ours.
+    const placed = orderPlaced();
+    await db.dataSource.transaction(async (tx) => {
+      await appendToStream(tx, `order-${placed.subject}`, 0, [{ event: placed, publish: true }]);
+      await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, 'another-process']);
+    });
+
+    await waitFor(() => sink.eventIds().includes(placed.id), { timeoutMs: 2_000, what: 'the notified pass' });
+  });
+
+  it('listens again after its connection was killed, and publishes what committed meanwhile', async () => {
+    const sink = capture();
+    const r = relay({ publish: sink.publish, listenRetryMs: 50 });
+    r.start();
+    await waitFor(async () => (await listeners(db.dataSource)) === 1, { what: 'the relay to listen' });
+    await db.dataSource.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    );
+    const placed = orderPlaced();
+    await db.dataSource.transaction((tx) => appendToStream(tx, `order-${placed.subject}`, 0, [{ event: placed, publish: true }]));
+
+    await waitFor(() => sink.eventIds().includes(placed.id), { timeoutMs: 5_000, what: 'the pass after listening again' });
+    await waitFor(async () => (await listeners(db.dataSource)) === 1, { what: 'the relay to listen again' });
+  });
+
+  it('runs another pass when woken while a pass is in flight', async () => {
     const gate = deferred();
     gates.push(gate);
     const sink = capture();
     let calls = 0;
     const r = relay({
-      pollIntervalMs: 60_000,
       publish: async (messages) => {
         if (++calls === 1) await gate.promise;
         await sink.publish(messages);
@@ -462,10 +516,9 @@ describe('OutboxRelay.start', () => {
 
     const second = orderPlaced();
     await appendCommitted(second);
-    r.nudge();
     gate.resolve();
 
-    await waitFor(() => sink.eventIds().length === 2, { timeoutMs: 5_000, what: 'the nudged second pass' });
+    await waitFor(() => sink.eventIds().length === 2, { timeoutMs: 5_000, what: 'the second pass' });
     expect(sink.eventIds()).toEqual([first.id, second.id]);
   });
 
@@ -475,7 +528,6 @@ describe('OutboxRelay.start', () => {
     let publishing = false;
     const sink = capture();
     const r = relay({
-      pollIntervalMs: 10,
       publish: async (messages) => {
         publishing = true;
         await gate.promise;
@@ -500,7 +552,7 @@ describe('OutboxRelay.start', () => {
     expect(await countRows(db.dataSource, 'outbox')).toBe(0);
     // Stopped for good: a later commit is not picked up.
     await appendCommitted(orderConfirmed(placed.subject), `order-${placed.subject}`, 1);
-    r.nudge();
+    r.wake();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(sink.eventIds()).toEqual([placed.id]);
   });

@@ -1,5 +1,5 @@
 import { decodeEvent, dlqTopicOf, isEventType, type AnyEvent, type EventType } from '@orderflow/contracts';
-import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { MessagingLogger } from './kafka';
 import type { KafkaPublisher } from './publisher';
 import { isMarkedRetriable, type ErrorClassifier } from './errors';
@@ -11,7 +11,31 @@ export interface DeliveryInfo {
   offset: string;
 }
 
+/** One decoded event of a batch, with where it came from. */
+export interface ReceivedEvent {
+  event: AnyEvent;
+  delivery: DeliveryInfo;
+}
+
 export type ProcessOutcome = 'processed' | 'ignored' | 'dead-lettered';
+
+/**
+ * How a batch handler says which event of the batch failed. The consumer then
+ * cuts the batch there: the events before it are handled again on their own (the
+ * failed unit of work was rolled back), the culprit is retried alone and, if it
+ * keeps failing, dead-lettered, and the rest goes on. A failure without an index
+ * (e.g. the commit itself) makes the consumer go one event at a time.
+ */
+export class BatchFailure extends Error {
+  override readonly name = 'BatchFailure';
+  constructor(
+    /** Position in the batch of the event that failed; undefined when no single event is to blame. */
+    readonly index: number | undefined,
+    override readonly cause: unknown,
+  ) {
+    super((cause as Error | undefined)?.message ?? String(cause), { cause });
+  }
+}
 
 export interface EventConsumerOptions {
   groupId: string;
@@ -24,7 +48,13 @@ export interface EventConsumerOptions {
    * being decoded: a type added later by a producer never dead-letters here.
    */
   handles: (type: EventType) => boolean;
-  handle: (event: AnyEvent, delivery: DeliveryInfo) => Promise<void>;
+  /**
+   * Handles consecutive events of one partition as one unit of work (one database
+   * transaction), in order; the consumer commits their offsets only after it
+   * resolved. Reject with a `BatchFailure` naming the event that failed so a
+   * poison event costs only itself.
+   */
+  handleBatch: (events: readonly ReceivedEvent[]) => Promise<void>;
   /** Publishes dead letters; the consumer does not commit past a poison event until it is parked. */
   deadLetters: KafkaPublisher;
   /**
@@ -33,14 +63,59 @@ export interface EventConsumerOptions {
    * the driver and library errors that do not).
    */
   isRetriable?: ErrorClassifier;
-  /** Attempts for a non-retriable failure before the event goes to the dead-letter topic. */
+  /** Attempts for a non-retriable failure before the event goes to the dead-letter topic. Default 3. */
   maxAttempts?: number;
+  /** Most events in one unit of work; a larger fetch is handled in several. Default 500. */
+  maxBatchSize?: number;
+  /** First wait before retrying a failed batch, doubled each time. Default 100 ms. */
   initialBackoffMs?: number;
+  /** Longest wait between retries. Default 5 000 ms. */
   maxBackoffMs?: number;
+  /** Partitions handled at the same time by this instance. Default 1: batches, not partitions, give the throughput. */
   partitionsConsumedConcurrently?: number;
   logger?: MessagingLogger;
   onOutcome?: (outcome: ProcessOutcome, type: string, durationMs: number) => void;
+  /** Called once per handled batch, e.g. for a batch-size histogram. */
+  onBatch?: (size: number, durationMs: number) => void;
+  /** Called for every request the consumer makes to the broker, with its API name (`Fetch`, `OffsetCommit`, …). */
+  onRequest?: (apiName: string) => void;
 }
+
+type Settings = Required<Pick<EventConsumerOptions, 'topicPrefix' | 'isRetriable' | 'maxAttempts' | 'maxBatchSize' | 'initialBackoffMs' | 'maxBackoffMs' | 'partitionsConsumedConcurrently'>>;
+
+const DEFAULTS: Omit<Settings, 'isRetriable'> = {
+  topicPrefix: '',
+  maxAttempts: 3,
+  maxBatchSize: 500,
+  initialBackoffMs: 100,
+  maxBackoffMs: 5_000,
+  partitionsConsumedConcurrently: 1,
+};
+
+/** The one place the consumer's defaults live; a value that makes no sense is refused when the consumer is made. */
+function settingsOf(options: EventConsumerOptions): Settings {
+  const settings: Settings = { ...DEFAULTS, isRetriable: options.isRetriable ?? isMarkedRetriable };
+  if (options.topicPrefix !== undefined) settings.topicPrefix = options.topicPrefix;
+  for (const name of ['maxAttempts', 'maxBatchSize', 'initialBackoffMs', 'maxBackoffMs', 'partitionsConsumedConcurrently'] as const) {
+    const value = options[name];
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`EventConsumer: ${name} must be an integer >= 1 (got ${value})`);
+    settings[name] = value;
+  }
+  return settings;
+}
+
+interface Incoming {
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string | undefined>;
+}
+
+/** A message of a batch, sorted out from its headers before anything is decoded. */
+type Item =
+  | { kind: 'skip'; type: string }
+  | { kind: 'event'; event: AnyEvent; delivery: DeliveryInfo; incoming: Incoming }
+  | { kind: 'invalid'; type: string; error: unknown; delivery: DeliveryInfo; incoming: Incoming };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,30 +126,26 @@ class ConsumerStopping extends Error {
 }
 
 /**
- * At-least-once consumption with exactly-once effect (the handler's inbox):
- * offsets are committed only after the handler resolved, transient failures are
- * retried with backoff while the partition waits, and an invalid or repeatedly
- * failing event is parked in `<topic>.dlq` with the error in its headers.
+ * At-least-once consumption with exactly-once effect (the handler's inbox), a
+ * batch at a time: a fetch's events are handed to `handleBatch` as one unit of
+ * work and their offsets committed once, after it resolved. Transient failures are
+ * retried with backoff while the partition waits; an invalid or repeatedly
+ * failing event is cut out of its batch and parked in `<topic>.dlq` with the error
+ * in its headers.
  */
 export class EventConsumer {
   private readonly consumer: Consumer;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly options: Required<Omit<EventConsumerOptions, 'logger' | 'onOutcome'>> &
-    Pick<EventConsumerOptions, 'logger' | 'onOutcome'>;
+  private readonly settings: Settings;
 
-  constructor(kafka: Kafka, options: EventConsumerOptions) {
-    this.options = {
-      topicPrefix: '',
-      isRetriable: isMarkedRetriable,
-      maxAttempts: 3,
-      initialBackoffMs: 100,
-      maxBackoffMs: 5_000,
-      partitionsConsumedConcurrently: 3,
-      ...options,
-    };
+  constructor(
+    kafka: Kafka,
+    private readonly options: EventConsumerOptions,
+  ) {
+    this.settings = settingsOf(options);
     this.consumer = kafka.consumer({
-      groupId: `${this.options.topicPrefix}${options.groupId}`,
+      groupId: `${this.settings.topicPrefix}${options.groupId}`,
       allowAutoTopicCreation: false,
       // A member that vanished (crash, broker restart) is evicted after the session
       // timeout; a rebalance waits at most the rebalance timeout for the others.
@@ -84,22 +155,25 @@ export class EventConsumer {
       maxWaitTimeInMs: 500,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
+    const onRequest = options.onRequest;
+    if (onRequest) this.consumer.on(this.consumer.events.REQUEST, (e) => onRequest(e.payload.apiName));
   }
 
   async start(): Promise<void> {
     this.stopping = false;
     await this.consumer.connect();
     await this.consumer.subscribe({
-      topics: this.options.topics.map((t) => `${this.options.topicPrefix}${t}`),
+      topics: this.options.topics.map((t) => `${this.settings.topicPrefix}${t}`),
       // A group seen for the first time starts at the beginning: events published
       // before this service ever ran are still its to handle.
       fromBeginning: true,
     });
     await this.consumer.run({
       autoCommit: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
-      eachMessage: async (payload) => {
-        const handling = this.onMessage(payload);
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
+      eachBatch: async (payload) => {
+        const handling = this.onBatch(payload);
         this.inFlight.add(handling);
         try {
           await handling;
@@ -111,80 +185,141 @@ export class EventConsumer {
   }
 
   /**
-   * Leaves the group after the messages in flight finished and their offsets were
+   * Leaves the group after the batches in flight finished and their offsets were
    * committed. kafkajs stops committing once disconnect() begins, so the wait comes
-   * first; an event still being retried is abandoned uncommitted and redelivered.
+   * first; a batch still being retried is abandoned uncommitted and redelivered.
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.consumer.pause(this.options.topics.map((t) => ({ topic: `${this.options.topicPrefix}${t}` })));
+    this.consumer.pause(this.options.topics.map((t) => ({ topic: `${this.settings.topicPrefix}${t}` })));
     await Promise.allSettled([...this.inFlight]);
     await this.consumer.disconnect();
   }
 
-  private async onMessage(payload: EachMessagePayload): Promise<void> {
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
     try {
       await this.process(payload);
     } catch (error) {
-      // Not committed: whoever owns the partition next receives the event again.
+      // Not committed: whoever owns the partition next receives those events again.
       if (error instanceof ConsumerStopping) return;
       throw error;
     }
   }
 
-  private async process(payload: EachMessagePayload): Promise<void> {
-    this.throwIfStopping();
-    const { topic, partition, message } = payload;
-    const heartbeat = () => payload.heartbeat();
-    const started = Date.now();
+  /**
+   * Sorts the fetch out from its headers, then handles it in runs: consecutive
+   * events go to the handler together, a message that cannot be decoded is parked
+   * between runs, and each run's offsets (with those of the messages skipped in
+   * it) are committed once it is done.
+   */
+  private async process({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    let run: Item[] = [];
+    let events = 0;
+    let last: string | undefined;
+    const flush = async () => {
+      if (last === undefined) return;
+      if (!isRunning() || isStale()) throw new ConsumerStopping('partition revoked or consumer stopping');
+      await this.handleRun(run, heartbeat);
+      await this.commit({ topic, partition, offset: last });
+      resolveOffset(last);
+      run = [];
+      events = 0;
+      last = undefined;
+    };
+    for (const message of batch.messages) {
+      this.throwIfStopping();
+      const item = this.sortOut(topic, partition, message);
+      run.push(item);
+      if (item.kind !== 'skip') events++;
+      last = message.offset;
+      if (events >= this.settings.maxBatchSize) await flush();
+    }
+    await flush();
+  }
+
+  private sortOut(topic: string, partition: number, message: KafkaMessage): Item {
     const delivery: DeliveryInfo = { topic, partition, offset: message.offset };
     const headers = headerStrings(message.headers);
-    const incoming = { key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers };
-
     // Decided from the headers alone: a message meant for another group, or of a type
     // this consumer does not handle, is none of its business, whatever its value holds.
     const type = headers[EVENT_TYPE_HEADER];
     const redriveFor = headers[DeadLetterHeaders.redriveFor];
     if ((redriveFor !== undefined && redriveFor !== this.options.groupId) || (type && !this.handlesType(type))) {
-      await this.commit(delivery);
-      this.options.onOutcome?.('ignored', type || 'unknown', Date.now() - started);
-      return;
+      return { kind: 'skip', type: type || 'unknown' };
     }
-
-    let event: AnyEvent;
+    const incoming = { key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers };
     try {
       // A message without a type cannot be routed at all: decoding refuses it and it is parked.
-      event = decodeEvent(incoming);
+      return { kind: 'event', event: decodeEvent(incoming), delivery, incoming };
     } catch (error) {
-      await this.deadLetter(topic, incoming, error, delivery, heartbeat);
-      await this.commit(delivery);
-      this.options.onOutcome?.('dead-lettered', type || 'unknown', Date.now() - started);
-      return;
+      return { kind: 'invalid', type: type || 'unknown', error, delivery, incoming };
     }
-
-    const outcome = await this.handleWithRetries(event, delivery, heartbeat);
-    if (outcome.failed) await this.deadLetter(topic, incoming, outcome.error, delivery, heartbeat, outcome.attempts);
-    await this.commit(delivery);
-    this.options.onOutcome?.(outcome.failed ? 'dead-lettered' : 'processed', event.type, Date.now() - started);
   }
 
-  private async handleWithRetries(
-    event: AnyEvent,
-    delivery: DeliveryInfo,
-    heartbeat: () => Promise<void>,
-  ): Promise<{ failed: false } | { failed: true; error: unknown; attempts: number }> {
-    let poisonAttempts = 0;
-    for (let attempt = 1; ; attempt++) {
+  private async handleRun(items: readonly Item[], heartbeat: () => Promise<void>): Promise<void> {
+    let rest = items;
+    while (rest.length > 0) {
+      const first = rest[0]!;
+      if (first.kind === 'skip') {
+        this.options.onOutcome?.('ignored', first.type, 0);
+        rest = rest.slice(1);
+        continue;
+      }
+      if (first.kind === 'invalid') {
+        await this.deadLetter(first.incoming, first.error, first.delivery, heartbeat);
+        this.options.onOutcome?.('dead-lettered', first.type, 0);
+        rest = rest.slice(1);
+        continue;
+      }
+      const end = rest.findIndex((item) => item.kind !== 'event');
+      const events = (end < 0 ? rest : rest.slice(0, end)) as Extract<Item, { kind: 'event' }>[];
+      rest = rest.slice(await this.handleEvents(events, heartbeat));
+    }
+  }
+
+  /**
+   * Hands `items` to the handler as one unit of work, retrying while the failure is
+   * transient. Returns how many of them are done (handled or dead-lettered): all of
+   * them, or, when a poison event cut the batch, those before it, or the culprit.
+   */
+  private async handleEvents(items: Extract<Item, { kind: 'event' }>[], heartbeat: () => Promise<void>, failedBefore = 0): Promise<number> {
+    let attempts = failedBefore;
+    let poisonAttempts = failedBefore;
+    for (;;) {
       this.throwIfStopping();
+      attempts++;
+      const started = Date.now();
       try {
-        await this.options.handle(event, delivery);
-        return { failed: false };
+        await this.options.handleBatch(items.map(({ event, delivery }) => ({ event, delivery })));
+        const ms = Date.now() - started;
+        this.options.onBatch?.(items.length, ms);
+        for (const { event } of items) this.options.onOutcome?.('processed', event.type, ms / items.length);
+        return items.length;
       } catch (error) {
-        const retriable = this.isRetriable(error);
-        if (!retriable && ++poisonAttempts >= this.options.maxAttempts) return { failed: true, error, attempts: attempt };
-        const delay = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** Math.min(attempt - 1, 10));
+        const failure = error instanceof BatchFailure ? error : new BatchFailure(undefined, error);
+        const retriable = this.isRetriable(failure.cause);
+        if (!retriable && items.length > 1) {
+          // Cut the batch: a rolled-back unit of work must not keep the others waiting.
+          if (failure.index === undefined) return this.handleEvents(items.slice(0, 1), heartbeat);
+          if (failure.index > 0) {
+            const index = failure.index;
+            const done = await this.handleEvents(items.slice(0, index), heartbeat);
+            // The culprit is known: it goes next, alone, with this failure counted.
+            return done < index ? done : done + (await this.handleEvents(items.slice(index, index + 1), heartbeat, 1));
+          }
+          items = items.slice(0, 1);
+        }
+        const culprit = items[0]!;
+        if (!retriable && ++poisonAttempts >= this.settings.maxAttempts) {
+          await this.deadLetter(culprit.incoming, failure.cause, culprit.delivery, heartbeat, attempts);
+          this.options.onOutcome?.('dead-lettered', culprit.event.type, Date.now() - started);
+          return 1;
+        }
+        const delay = Math.min(this.settings.maxBackoffMs, this.settings.initialBackoffMs * 2 ** Math.min(attempts - 1, 10));
+        const { delivery } = culprit;
         this.options.logger?.warn(
-          `${event.type} ${event.id} from ${delivery.topic}[${delivery.partition}]@${delivery.offset} failed (attempt ${attempt}, ${retriable ? 'retriable' : 'not retriable'}): ${(error as Error).message}; retrying in ${delay} ms`,
+          `${items.length === 1 ? `${culprit.event.type} ${culprit.event.id}` : `a batch of ${items.length} events`} from ${delivery.topic}[${delivery.partition}]@${delivery.offset} failed (attempt ${attempts}, ${retriable ? 'retriable' : 'not retriable'}): ${failure.message}; retrying in ${delay} ms`,
         );
         await this.pause(delay, heartbeat);
       }
@@ -206,17 +341,17 @@ export class EventConsumer {
     const name = (error as { name?: unknown } | null)?.name;
     const fromKafkajs = typeof name === 'string' && name.startsWith('KafkaJS');
     if (typeof own === 'boolean' && !fromKafkajs) return own;
-    return this.options.isRetriable(error);
+    return this.settings.isRetriable(error);
   }
 
   private async deadLetter(
-    topic: string,
-    incoming: { key: string | null; value: string | null; headers: Record<string, string | undefined> },
+    incoming: Incoming,
     error: unknown,
     delivery: DeliveryInfo,
     heartbeat: () => Promise<void>,
     attempts = 0,
   ): Promise<void> {
+    const { topic } = delivery;
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(incoming.headers)) if (v !== undefined) headers[k] = v;
     Object.assign(headers, {
@@ -229,7 +364,8 @@ export class EventConsumer {
       [DeadLetterHeaders.attempts]: String(attempts),
       [DeadLetterHeaders.at]: new Date().toISOString(),
     });
-    const unprefixed = topic.startsWith(this.options.topicPrefix) ? topic.slice(this.options.topicPrefix.length) : topic;
+    const prefix = this.settings.topicPrefix;
+    const unprefixed = topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
     this.options.logger?.error(`parking message ${topic}[${delivery.partition}]@${delivery.offset} in ${dlqTopicOf(unprefixed)}: ${headers[DeadLetterHeaders.error]}`);
     // The dead letter must be safely stored before the offset moves past it.
     for (let attempt = 1; ; attempt++) {
@@ -241,7 +377,7 @@ export class EventConsumer {
         return;
       } catch (sendError) {
         this.options.logger?.warn(`dead-letter publish failed (${(sendError as Error).message}); retrying`);
-        await this.pause(Math.min(this.options.maxBackoffMs, 200 * 2 ** Math.min(attempt, 5)), heartbeat);
+        await this.pause(Math.min(this.settings.maxBackoffMs, 200 * 2 ** Math.min(attempt, 5)), heartbeat);
       }
     }
   }

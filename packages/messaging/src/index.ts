@@ -1,6 +1,6 @@
 export { createKafka, parseBrokers, type KafkaConnectionOptions, type MessagingLogger } from './kafka';
 export { KafkaPublisher, type OutgoingMessage, type KafkaPublisherOptions, type PartitionedSendReport } from './publisher';
-export { EventConsumer, type EventConsumerOptions, type DeliveryInfo, type ProcessOutcome } from './consumer';
+export { EventConsumer, BatchFailure, type EventConsumerOptions, type DeliveryInfo, type ReceivedEvent, type ProcessOutcome } from './consumer';
 export { ensureTopics, orderflowTopics, brokerReachable, type TopicSpec } from './topics-admin';
 export {
   RetriableError,

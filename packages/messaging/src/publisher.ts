@@ -21,11 +21,15 @@ export interface KafkaPublisherOptions {
   sendRetries?: number;
   /** How long a topic's partition count is trusted before it is fetched again. */
   metadataMaxAgeMs?: number;
+  /** Called for every request the producer makes to the broker, with its API name (`Produce`, …). */
+  onRequest?: (apiName: string) => void;
 }
 
-const DEFAULTS: Required<KafkaPublisherOptions> = { sendRetries: 5, metadataMaxAgeMs: 60_000 };
+type Settings = Required<Omit<KafkaPublisherOptions, 'onRequest'>> & Pick<KafkaPublisherOptions, 'onRequest'>;
 
-function validated(options: KafkaPublisherOptions): Required<KafkaPublisherOptions> {
+const DEFAULTS: Settings = { sendRetries: 5, metadataMaxAgeMs: 60_000 };
+
+function validated(options: KafkaPublisherOptions): Settings {
   const merged = { ...DEFAULTS, ...options };
   if (!Number.isInteger(merged.sendRetries) || merged.sendRetries < 1) throw new RangeError('sendRetries must be an integer >= 1');
   if (!(merged.metadataMaxAgeMs >= 0)) throw new RangeError('metadataMaxAgeMs must be >= 0');
@@ -50,7 +54,7 @@ export class KafkaPublisher {
   private readonly metadataByTopic = new Map<string, { metadata: ITopicMetadata; fetchedAt: number }>();
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly options: Required<KafkaPublisherOptions>;
+  private readonly options: Settings;
   private generation = 0;
 
   constructor(
@@ -177,6 +181,8 @@ export class KafkaPublisher {
       // back off or park it; the replacement producer keeps the retry safe.
       retry: { retries: this.options.sendRetries },
     });
+    const onRequest = this.options.onRequest;
+    if (onRequest) producer.on(producer.events.REQUEST, (e) => onRequest(e.payload.apiName));
     producer.on(producer.events.DISCONNECT, () => {
       if (this.producer === producer) this.producer = undefined;
     });

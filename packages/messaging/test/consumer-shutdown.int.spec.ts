@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent } from '@orderflow/contracts';
-import { EventConsumer, KafkaPublisher, RetriableError, type DeliveryInfo, type EventConsumerOptions } from '../src';
-import { KafkaSandbox, deferred, orderConfirmed, orderPlaced, settle, waitFor, wire } from './support';
+import { EventConsumer, KafkaPublisher, RetriableError, type DeliveryInfo } from '../src';
+import { KafkaSandbox, deferred, oneByOne, orderConfirmed, orderPlaced, settle, waitFor, wire } from './support';
 
 let sandbox: KafkaSandbox;
 let publisher: KafkaPublisher;
@@ -22,13 +22,13 @@ afterEach(async () => {
 });
 
 /** A member of group `<prefix>shipping`; several of them take over from each other. */
-function member(handle: EventConsumerOptions['handle']): EventConsumer {
+function member(handle: Parameters<typeof oneByOne>[0]): EventConsumer {
   const consumer = new EventConsumer(sandbox.kafka, {
     groupId: 'shipping',
     topics: ['orders.events'],
     topicPrefix: sandbox.prefix,
     handles: () => true,
-    handle,
+    handleBatch: oneByOne(handle),
     deadLetters,
     initialBackoffMs: 20,
     maxBackoffMs: 100,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { encodeEvent, type AnyEvent } from '@orderflow/contracts';
-import { EventConsumer, KafkaPublisher, RetriableError, type DeliveryInfo, type EventConsumerOptions, type ProcessOutcome } from '../src';
-import { KafkaSandbox, deferred, orderConfirmed, orderPlaced, settle, waitFor, wire } from './support';
+import { BatchFailure, EventConsumer, KafkaPublisher, RetriableError, type DeliveryInfo, type EventConsumerOptions, type ProcessOutcome } from '../src';
+import { KafkaSandbox, deferred, oneByOne, orderConfirmed, orderPlaced, settle, waitFor, wire } from './support';
 
 let sandbox: KafkaSandbox;
 
@@ -19,7 +19,9 @@ interface Handled {
 }
 
 /** Topics, a publisher, and a consumer of `<prefix>orders.events` in group `<prefix>payment`, not yet started. */
-async function consumerOf(options: Partial<EventConsumerOptions> & Pick<EventConsumerOptions, 'handle'>) {
+type Handle = Parameters<typeof oneByOne>[0];
+
+async function consumerOf({ handle, ...options }: Partial<EventConsumerOptions> & { handle?: Handle }) {
   await sandbox.createTopics(['orders.events']);
   const publisher = new KafkaPublisher(sandbox.kafka, sandbox.prefix);
   const deadLetters = new KafkaPublisher(sandbox.kafka, sandbox.prefix);
@@ -35,6 +37,7 @@ async function consumerOf(options: Partial<EventConsumerOptions> & Pick<EventCon
     initialBackoffMs: 20,
     maxBackoffMs: 100,
     onOutcome: (outcome) => outcomes.push(outcome),
+    handleBatch: handle ? oneByOne(handle) : async () => undefined,
     ...options,
   });
   const group = `${sandbox.prefix}payment`;
@@ -53,38 +56,67 @@ async function consumerOf(options: Partial<EventConsumerOptions> & Pick<EventCon
 }
 
 describe('EventConsumer', () => {
-  it('hands valid events to the handler and commits each offset only after its handler resolved', async () => {
+  it("hands a fetch's events to the handler as one batch and commits their offsets once, only after it resolved", async () => {
     const orderId = `order-${randomUUID()}`;
-    const first = orderPlaced(orderId);
-    const second = orderConfirmed(orderId);
+    const events = [orderPlaced(orderId), orderConfirmed(orderId), orderConfirmed(orderId)];
     const gate = deferred();
-    const handled: Handled[] = [];
+    const batches: Handled[][] = [];
+    const requests: string[] = [];
     const { publisher, consumer, committed, topic, outcomes } = await consumerOf({
-      handle: async (event, delivery) => {
-        handled.push({ event, delivery });
-        if (event.id === second.id) await gate.promise;
+      onRequest: (api) => requests.push(api),
+      handleBatch: async (batch) => {
+        batches.push([...batch]);
+        await gate.promise;
       },
     });
     // Cleanup runs last-registered first: a failed assertion must not leave stop() waiting on the gate.
     sandbox.onCleanup(async () => gate.resolve());
-    await publisher.send([wire(first), wire(second)]);
+    await publisher.send(events.map((e) => wire(e)));
 
     await consumer.start();
-    await waitFor(() => handled.length === 2, { what: 'both events to reach the handler' });
+    await waitFor(() => batches.length === 1, { what: 'the batch to reach the handler' });
 
-    const partition = handled[0]!.delivery.partition;
-    expect(handled).toEqual([
-      { event: first, delivery: { topic, partition, offset: '0' } },
-      { event: second, delivery: { topic, partition, offset: '1' } },
-    ]);
-    // The second handler is still running: only the first offset may be committed.
-    expect(await committed(partition)).toBe(1);
+    const partition = batches[0]![0]!.delivery.partition;
+    expect(batches[0]).toEqual(events.map((event, i) => ({ event, delivery: { topic, partition, offset: String(i) } })));
+    // The handler is still running: nothing may be committed.
     await settle(300);
-    expect(await committed(partition)).toBe(1);
+    expect(await committed(partition)).toBe(-1);
+    expect(requests).not.toContain('OffsetCommit');
 
     gate.resolve();
-    await waitFor(async () => (await committed(partition)) === 2, { what: 'the second offset to be committed' });
-    expect(outcomes).toEqual(['processed', 'processed']);
+    await waitFor(async () => (await committed(partition)) === 3, { what: 'the offsets to be committed' });
+    expect(batches).toHaveLength(1);
+    expect(requests.filter((api) => api === 'OffsetCommit')).toHaveLength(1);
+    expect(outcomes).toEqual(['processed', 'processed', 'processed']);
+  });
+
+  it('cuts a batch at a poison event: what precedes it is committed, it is dead-lettered alone, and the rest is handled', async () => {
+    const events = Array.from({ length: 6 }, () => orderPlaced('order-same-partition'));
+    const poison = events[3]!;
+    const applied: string[] = [];
+    const attempts: number[] = [];
+    const { publisher, consumer, committed, dlq, outcomes } = await consumerOf({
+      maxAttempts: 2,
+      // Like a database transaction: a batch's effects count only if all of it succeeded.
+      handleBatch: async (batch) => {
+        attempts.push(batch.length);
+        const index = batch.findIndex(({ event }) => event.id === poison.id);
+        if (index >= 0) throw new BatchFailure(index, new Error('cannot be handled'));
+        applied.push(...batch.map(({ event }) => event.id));
+      },
+    });
+    await publisher.send(events.map((e) => wire(e)));
+
+    await consumer.start();
+    await waitFor(async () => (await sandbox.topicSize(dlq)) === 1, { what: 'the poison event to be parked' });
+    await waitFor(() => applied.length === 5, { what: 'the other events' });
+    // One key, so one partition: its committed offset reaches the end.
+    await waitFor(async () => Math.max(...(await Promise.all([0, 1, 2].map(committed)))) === 6, { what: 'every offset to be committed' });
+
+    expect(applied).toEqual(events.filter((e) => e !== poison).map((e) => e.id));
+    // The whole batch, then the three before the poison event, then it alone (its second attempt), then the two after it.
+    expect(attempts).toEqual([6, 3, 1, 2]);
+    expect(outcomes.filter((o) => o === 'dead-lettered')).toHaveLength(1);
   });
 
   it('retries a retriable failure and then handles the event exactly once more, with nothing dead-lettered', async () => {

@@ -10,7 +10,7 @@ import {
   runDlqCommand,
   type ProcessOutcome,
 } from '../src';
-import { KafkaSandbox, orderConfirmed, orderPlaced, settle, waitFor, wire } from './support';
+import { KafkaSandbox, oneByOne, orderConfirmed, orderPlaced, settle, waitFor, wire } from './support';
 
 let sandbox: KafkaSandbox;
 
@@ -50,11 +50,11 @@ async function ordersTopicWith(groupNames: readonly string[]) {
       maxBackoffMs: 100,
       partitionsConsumedConcurrently: 3,
       onOutcome: (outcome) => group.outcomes.push(outcome),
-      handle: async (event: AnyEvent) => {
+      handleBatch: oneByOne(async (event: AnyEvent) => {
         const failure = group.broken.get(event.id);
         if (failure) throw new Error(failure);
         group.handled.push(event.id);
-      },
+      }),
     });
     sandbox.trackGroup(`${sandbox.prefix}${name}`);
     sandbox.onCleanup(() => consumer.stop());

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createEvent, encodeEvent, type AnyEvent, type EventEnvelope, type WireMessage } from '@orderflow/contracts';
 import type { Admin, Kafka } from 'kafkajs';
-import { createKafka, ensureTopics, parseBrokers } from '../src';
+import { BatchFailure, createKafka, ensureTopics, parseBrokers, type DeliveryInfo, type EventConsumerOptions } from '../src';
 
 export const KAFKA_BROKERS = parseBrokers(process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092');
 
@@ -172,4 +172,21 @@ export function orderConfirmed(orderId: string): EventEnvelope<'OrderConfirmed'>
 /** The message the publisher sends for `event`, addressed to its unprefixed topic. */
 export function wire(event: AnyEvent, topic = 'orders.events'): WireMessage & { topic: string } {
   return { topic, ...encodeEvent(event) };
+}
+
+/**
+ * A batch handler that calls `handle` for each event in turn and names the one that
+ * threw, for tests whose handler has no transaction to roll back (the events before
+ * a failed one may then be handled again when the consumer cuts the batch).
+ */
+export function oneByOne(handle: (event: AnyEvent, delivery: DeliveryInfo) => Promise<void>): EventConsumerOptions['handleBatch'] {
+  return async (events) => {
+    for (const [index, { event, delivery }] of events.entries()) {
+      try {
+        await handle(event, delivery);
+      } catch (error) {
+        throw new BatchFailure(index, error);
+      }
+    }
+  };
 }

@@ -3,15 +3,17 @@ import { Controller, Logger, UseFilters, applyDecorators } from '@nestjs/common'
 import { RethrowRpcErrorsFilter } from './rethrow.filter';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AnyEvent, EventType } from '@orderflow/contracts';
-import { claimInbox, inTransaction, isTransientDatabaseError, type OutboxRelay } from '@orderflow/eventstore';
+import type { EventType } from '@orderflow/contracts';
+import { claimInboxBatch, inTransaction, isTransientDatabaseError } from '@orderflow/eventstore';
 import {
+  BatchFailure,
   EventConsumer,
   isMarkedRetriable,
   isTransientKafkaError,
   type DeliveryInfo,
   type Kafka,
   type KafkaPublisher,
+  type ReceivedEvent,
 } from '@orderflow/messaging';
 import type { Metrics } from './metrics';
 
@@ -29,7 +31,6 @@ export interface KafkaEventTransportOptions {
   kafka: Kafka;
   dataSource: DataSource;
   deadLetters: KafkaPublisher;
-  relay: OutboxRelay;
   metrics: Metrics;
   groupId: string;
   topics: readonly string[];
@@ -46,9 +47,10 @@ function isRetriable(error: unknown): boolean {
 
 /**
  * A Nest transport strategy on our own consumer instead of Nest's stock Kafka
- * server, whose offset commit after a failed handler would lose the event. Each
- * event runs in one database transaction with its inbox row, and the offset is
- * committed only after that transaction committed.
+ * server, whose offset commit after a failed handler would lose the event. A batch
+ * of events runs in one database transaction with their inbox rows (claimed in one
+ * statement), and the offsets are committed only after that transaction committed.
+ * The unit of work wakes the outbox relay when the transaction wrote events.
  */
 export class KafkaEventTransport extends Server implements CustomTransportStrategy {
   private consumer: EventConsumer | undefined;
@@ -67,12 +69,17 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       deadLetters: options.deadLetters,
       isRetriable,
       handles: (type: EventType) => this.messageHandlers.has(type),
-      handle: (event, delivery) => this.dispatch(event, delivery),
+      handleBatch: (events) => this.dispatch(events),
       logger: this.log,
       onOutcome: (outcome, type, ms) => {
         options.metrics.eventsHandled.inc({ type, outcome });
-        options.metrics.handlingSeconds.observe({ type }, ms / 1000);
+        if (outcome === 'processed') options.metrics.handlingSeconds.observe({ type }, ms / 1000);
       },
+      onBatch: (size, ms) => {
+        options.metrics.batchSize.observe(size);
+        options.metrics.batchSeconds.observe(ms / 1000);
+      },
+      onRequest: (api) => options.metrics.kafkaRequests.inc({ client: 'consumer', api }),
     });
     this.consumer.start().then(() => callback(), callback);
   }
@@ -89,17 +96,28 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     return this.consumer as T;
   }
 
-  private async dispatch(event: AnyEvent, delivery: DeliveryInfo): Promise<void> {
-    const handler = this.getHandlerByPattern(event.type);
-    if (!handler) return;
-    const { dataSource, groupId, relay } = this.options;
-    const published = await inTransaction(dataSource, async (tx) => {
-      if (!(await claimInbox(tx, groupId, event.id))) return false;
-      const result: unknown = await handler(event, new EventContext([tx, delivery]));
-      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
-      return true;
-    });
-    if (published) relay.nudge();
+  /** Names the event that failed, so the consumer can cut the batch there. */
+  private async dispatch(events: readonly ReceivedEvent[]): Promise<void> {
+    const { dataSource, groupId } = this.options;
+    let current: number | undefined;
+    try {
+      await inTransaction(dataSource, async (tx) => {
+        current = undefined;
+        const unclaimed = await claimInboxBatch(tx, groupId, events.map(({ event }) => event.id));
+        for (const [index, { event, delivery }] of events.entries()) {
+          // Deleted once used: an event delivered twice within one batch is handled once.
+          if (!unclaimed.delete(event.id.toLowerCase())) continue;
+          const handler = this.getHandlerByPattern(event.type);
+          if (!handler) continue;
+          current = index;
+          const result: unknown = await handler(event, new EventContext([tx, delivery]));
+          await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+        }
+        current = undefined;
+      });
+    } catch (error) {
+      throw new BatchFailure(current, error);
+    }
   }
 }
 

@@ -8,6 +8,9 @@ export class Metrics {
   readonly eventsPublished: Counter;
   readonly outboxPending: Gauge;
   readonly outboxParked: Counter;
+  readonly kafkaRequests: Counter<'client' | 'api'>;
+  readonly batchSize: Histogram;
+  readonly batchSeconds: Histogram;
 
   constructor(service: string, pendingOutbox: () => Promise<number>) {
     this.registry.setDefaultLabels({ service });
@@ -20,9 +23,27 @@ export class Metrics {
     });
     this.handlingSeconds = new Histogram({
       name: 'orderflow_event_handling_seconds',
-      help: 'Time from receiving an event to committing its offset',
+      help: 'Time to handle an event: its share of its batch',
       labelNames: ['type'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    this.kafkaRequests = new Counter({
+      name: 'orderflow_kafka_requests_total',
+      help: 'Requests made to the Kafka broker, by client (consumer, producer) and API (Produce, Fetch, OffsetCommit, …)',
+      labelNames: ['client', 'api'],
+      registers: [this.registry],
+    });
+    this.batchSize = new Histogram({
+      name: 'orderflow_consumer_batch_size',
+      help: 'Events handled in one unit of work (one database transaction)',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers: [this.registry],
+    });
+    this.batchSeconds = new Histogram({
+      name: 'orderflow_consumer_batch_seconds',
+      help: 'Time to handle one batch of events, transaction included',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
     });
     this.eventsPublished = new Counter({

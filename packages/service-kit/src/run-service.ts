@@ -80,8 +80,10 @@ export async function runService<S extends TObject>(definition: ServiceDefinitio
   );
   if (created.length) log.log(`created topics ${created.join(', ')}`);
 
-  const publisher = new KafkaPublisher(kafka, config.KAFKA_TOPIC_PREFIX);
   const metrics = new Metrics(definition.name, () => relay.pending());
+  const publisher = new KafkaPublisher(kafka, config.KAFKA_TOPIC_PREFIX, {
+    onRequest: (api) => metrics.kafkaRequests.inc({ client: 'producer', api }),
+  });
   const relay: OutboxRelay = new OutboxRelay(dataSource, {
     publish: (messages) => publisher.sendByPartition(messages),
     logger: new Logger('outbox'),
@@ -108,7 +110,6 @@ export async function runService<S extends TObject>(definition: ServiceDefinitio
         kafka,
         dataSource,
         deadLetters: publisher,
-        relay,
         metrics,
         groupId: definition.name,
         topics: definition.consumes,

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Res, Use
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { OutboxRelay, inTransaction } from '@orderflow/eventstore';
+import { inTransaction } from '@orderflow/eventstore';
 import { DomainError } from '@orderflow/domain';
 import { CustomerAuthGuard, CustomerId } from '../auth/auth.guard';
 import { SchemaPipe } from '../http/schema.pipe';
@@ -20,10 +20,7 @@ interface LocationResponse {
 @UseGuards(CustomerAuthGuard)
 @Controller('orders')
 export class OrdersController {
-  constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
-  ) {}
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
   @Post()
   @HttpCode(202)
@@ -47,7 +44,6 @@ export class OrdersController {
     const placed = await inTransaction(this.dataSource, (tx) =>
       placeOrder(tx, { customerId, body, newOrderId: randomUUID(), now: new Date(), ...(idempotencyKey ? { idempotencyKey } : {}) }),
     );
-    this.relay.nudge();
     response.setHeader('Location', `/orders/${placed.orderId}`);
     return placed;
   }
@@ -65,7 +61,6 @@ export class OrdersController {
   @ApiResponse({ status: 409, description: 'the order is already COMPLETED or CANCELLED' })
   async cancel(@CustomerId() customerId: string, @Param('orderId') orderId: string): Promise<{ orderId: string; status: string }> {
     await inTransaction(this.dataSource, (tx) => cancelOrder(tx, customerId, orderId, new Date()));
-    this.relay.nudge();
     return { orderId, status: 'CANCELLED' };
   }
 }

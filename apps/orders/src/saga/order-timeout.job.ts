@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { OutboxRelay, inTransaction } from '@orderflow/eventstore';
+import { inTransaction } from '@orderflow/eventstore';
 import { CONFIG } from '@orderflow/service-kit';
 import type { Static } from '@sinclair/typebox';
 import type { OrdersConfigSchema } from '../config';
@@ -25,7 +25,6 @@ export class OrderTimeoutJob implements OnApplicationBootstrap, OnApplicationShu
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @Inject(CONFIG) config: Static<typeof OrdersConfigSchema>,
   ) {
     this.deadlines = [
@@ -57,10 +56,7 @@ export class OrderTimeoutJob implements OnApplicationBootstrap, OnApplicationShu
         for (const orderId of expired) {
           if (await inTransaction(this.dataSource, (tx) => expireOrder(tx, orderId, status, now))) cancelled++;
         }
-        if (cancelled > 0) {
-          this.log.warn(`cancelled ${cancelled} order(s) still ${status} after ${ms / 1000} s (TIMEOUT)`);
-          this.relay.nudge();
-        }
+        if (cancelled > 0) this.log.warn(`cancelled ${cancelled} order(s) still ${status} after ${ms / 1000} s (TIMEOUT)`);
       } catch (error) {
         this.log.error(`${status} timeout sweep failed: ${(error as Error).message}`);
       }

@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * How a relay learns that there is something to publish, without polling.
+ *
+ * In this process: the unit of work (`inTransaction`) calls the listeners of its
+ * DataSource right after a transaction that wrote outbox rows committed.
+ * In other processes (another instance of the service, the seed command): the
+ * transaction that wrote the rows also sends a PostgreSQL notification, delivered
+ * at commit (and only if it commits) to every relay listening on that database.
+ * The payload names the sending process, so a relay ignores its own process's
+ * notifications: the in-process hook already woke it.
+ */
+export const OUTBOX_CHANNEL = 'orderflow_outbox';
+
+/** Identifies this process in outbox notifications. */
+export const PROCESS_TAG = randomUUID();
+
+const written = new WeakSet<EntityManager>();
+const listeners = new WeakMap<DataSource, Set<() => void>>();
+
+/** Called by the event store when `tx` inserted outbox rows. */
+export function markOutboxWritten(tx: EntityManager): void {
+  written.add(tx);
+}
+
+export function wroteOutbox(tx: EntityManager): boolean {
+  return written.has(tx);
+}
+
+/** Calls `listener` after each local transaction on `dataSource` that wrote outbox rows committed. Returns an unsubscribe. */
+export function onOutboxCommitted(dataSource: DataSource, listener: () => void): () => void {
+  let set = listeners.get(dataSource);
+  if (!set) listeners.set(dataSource, (set = new Set()));
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
+export function outboxCommitted(dataSource: DataSource): void {
+  for (const listener of listeners.get(dataSource) ?? []) listener();
+}
