@@ -212,17 +212,19 @@ export class EventConsumer {
    * between runs, and each run's offsets (with those of the messages skipped in
    * it) are committed once it is done.
    */
-  private async process({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async process(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     const { topic, partition } = batch;
+    const heartbeat = () => payload.heartbeat();
     let run: Item[] = [];
     let events = 0;
     let last: string | undefined;
     const flush = async () => {
       if (last === undefined) return;
-      if (!isRunning() || isStale()) throw new ConsumerStopping('partition revoked or consumer stopping');
+      if (!payload.isRunning() || payload.isStale()) throw new ConsumerStopping('partition revoked or consumer stopping');
       await this.handleRun(run, heartbeat);
       await this.commit({ topic, partition, offset: last });
-      resolveOffset(last);
+      payload.resolveOffset(last);
       run = [];
       events = 0;
       last = undefined;
