@@ -2,6 +2,7 @@ import { EventCatalog, assertValidEvent, encodeEvent, type AnyEvent } from '@ord
 import type { EntityManager } from 'typeorm';
 import { ConcurrencyError } from './errors';
 import { OUTBOX_CHANNEL, PROCESS_TAG, markOutboxWritten } from './outbox-signal';
+import { batchOf, inEventBatch, writeRows, type CachedStream, type EventBatch } from './event-batch';
 
 export interface StreamEvent {
   event: AnyEvent;
@@ -42,21 +43,39 @@ function assertValid(events: readonly AnyEvent[]): void {
 }
 
 export async function readStream(tx: EntityManager, streamId: string): Promise<LoadedStream> {
+  const batch = batchOf(tx);
+  const cached = batch?.streams.get(streamId);
+  if (cached?.stored) return { version: cached.storedVersion + cached.appended.length, events: [...cached.stored, ...cached.appended] };
   const rows: EventRow[] = await tx.query(
     'SELECT stream_version, event_id, type, data, metadata FROM events WHERE stream_id = $1 ORDER BY stream_version',
     [streamId],
   );
-  return { version: rows.at(-1)?.stream_version ?? 0, events: rows.map(toEvent) };
+  const stored = rows.map(toEvent);
+  const storedVersion = rows.at(-1)?.stream_version ?? 0;
+  if (!batch) return { version: storedVersion, events: stored };
+  // Appends of this batch are not in the database yet: they come from the cache.
+  const appended = cached?.appended ?? [];
+  batch.streams.set(streamId, { storedVersion, stored, ...(stored.length ? { storedLast: stored.at(-1)! } : {}), appended });
+  return { version: storedVersion + appended.length, events: [...stored, ...appended] };
 }
 
 /** The newest event of a stream, for aggregates whose every event carries their whole state. */
 export async function readLastEvent(tx: EntityManager, streamId: string): Promise<{ version: number; event?: AnyEvent }> {
+  const batch = batchOf(tx);
+  const cached = batch?.streams.get(streamId);
+  if (cached) {
+    const last = cached.appended.at(-1) ?? cached.storedLast;
+    return { version: cached.storedVersion + cached.appended.length, ...(last ? { event: last } : {}) };
+  }
   const rows: EventRow[] = await tx.query(
     'SELECT stream_version, event_id, type, data, metadata FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1',
     [streamId],
   );
   const row = rows[0];
-  return row ? { version: row.stream_version, event: toEvent(row) } : { version: 0 };
+  const event = row ? toEvent(row) : undefined;
+  const version = row?.stream_version ?? 0;
+  if (batch) batch.streams.set(streamId, { storedVersion: version, ...(event ? { storedLast: event } : version === 0 ? { stored: [] } : {}), appended: [] });
+  return event ? { version, event } : { version };
 }
 
 /**
@@ -72,6 +91,12 @@ export async function appendToStream(
 ): Promise<number> {
   if (events.length === 0) return expectedVersion;
   assertValid(events.map((e) => e.event));
+  const batch = batchOf(tx);
+  if (batch) {
+    // Every write of a batch waits for its end, so outbox rows keep the order they were decided in.
+    if (!batch.streams.has(streamId)) await readLastEvent(tx, streamId);
+    return appendInBatch(batch, batch.streams.get(streamId)!, streamId, expectedVersion, events);
+  }
   const rows = events.map((e, i) => [streamId, expectedVersion + i + 1, e.event.id, e.event.type, JSON.stringify(e.event.data), JSON.stringify(metadataOf(e.event))]);
   let inserted: unknown[];
   try {
@@ -98,7 +123,62 @@ export async function appendToStream(
 /** Writes events to the outbox; the relay publishes them after this transaction commits. */
 export async function enqueueForPublishing(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
   assertValid(events);
-  await insertIntoOutbox(tx, events);
+  const batch = batchOf(tx);
+  if (batch) batch.outbox.push(...events);
+  else await insertIntoOutbox(tx, events);
+}
+
+/**
+ * An append to a stream this batch has read: checked against the cached version
+ * (the database's, plus this batch's appends) and kept for the batch's one insert.
+ */
+function appendInBatch(batch: EventBatch, cached: CachedStream, streamId: string, expectedVersion: number, events: readonly StreamEvent[]): number {
+  const current = cached.storedVersion + cached.appended.length;
+  if (expectedVersion !== current) throw new ConcurrencyError(streamId, expectedVersion);
+  events.forEach(({ event }, i) => batch.rows.push({ streamId, version: current + i + 1, event }));
+  cached.appended.push(...events.map((e) => e.event));
+  batch.outbox.push(...events.filter((e) => e.publish).map((e) => e.event));
+  return current + events.length;
+}
+
+/**
+ * Runs `work` as one unit of work in `tx`: each stream is read once, appends and
+ * outbox rows are written at the end in one statement each, and read models
+ * written with `upsertRow` in one statement each. A version conflict with another
+ * transaction is a ConcurrencyError from the insert.
+ */
+export function withEventBatch<T>(tx: EntityManager, work: () => Promise<T>): Promise<T> {
+  return inEventBatch(tx, work, flushBatch);
+}
+
+async function flushBatch(tx: EntityManager, batch: EventBatch): Promise<void> {
+  if (batch.rows.length > 0) {
+    const { rows } = batch;
+    try {
+      await tx.query(
+        `INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata)
+         SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
+        [
+          rows.map((r) => r.streamId),
+          rows.map((r) => r.version),
+          rows.map((r) => r.event.id),
+          rows.map((r) => r.event.type),
+          rows.map((r) => JSON.stringify(r.event.data)),
+          rows.map((r) => JSON.stringify(metadataOf(r.event))),
+        ],
+      );
+    } catch (error) {
+      const e = error as { driverError?: { constraint?: string; detail?: string }; constraint?: string; detail?: string };
+      if ((e.driverError?.constraint ?? e.constraint) === 'events_stream_version_unique') {
+        // "Key (stream_id, stream_version)=(order-…, 3) already exists."
+        const clash = /=\((.*), (\d+)\)/.exec(e.driverError?.detail ?? e.detail ?? '');
+        throw clash ? new ConcurrencyError(clash[1]!, Number(clash[2]) - 1) : new ConcurrencyError(rows[0]!.streamId, rows[0]!.version - 1);
+      }
+      throw error;
+    }
+  }
+  await insertIntoOutbox(tx, batch.outbox);
+  await writeRows(tx, batch);
 }
 
 async function insertIntoOutbox(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {

@@ -16,10 +16,12 @@ export {
   readLastEvent,
   appendToStream,
   enqueueForPublishing,
+  withEventBatch,
   type StreamEvent,
   type LoadedStream,
 } from './event-store';
 export { claimInbox, claimInboxBatch } from './inbox';
+export { upsertRow, settleRow, type RowUpsert } from './event-batch';
 export { onOutboxCommitted, OUTBOX_CHANNEL } from './outbox-signal';
 export { inTransaction, type RetryOptions } from './transaction';
 export {

@@ -236,11 +236,22 @@ describe('with the publisher sending per partition', () => {
     await createTopic(orders);
     // Without stopping the shared broker: a topic that accepts no message timestamp
     // in the past fails every produce with INVALID_TIMESTAMP (clock skew, worth
-    // retrying) until the setting is relaxed.
+    // retrying) until the setting is relaxed. The messages are dated a minute back,
+    // so none can slip through within the broker's millisecond.
     await createTopic(payments, [{ name: 'message.timestamp.before.max.ms', value: '0' }], 1);
     const kafkaPublisher = new KafkaPublisher(kafka, prefix, { sendRetries: 1 });
     publishers.push(kafkaPublisher);
-    const relay = new OutboxRelay(db.dataSource, { publish: (m) => kafkaPublisher.sendByPartition(m) });
+    const minuteAgo = () => String(Date.now() - 60_000);
+    const relay = new OutboxRelay(db.dataSource, {
+      publish: async (messages) => {
+        const report = await kafkaPublisher.sendByPartition(messages.map((m) => ({ ...m, timestamp: minuteAgo() })));
+        const byId = new Map(messages.map((m) => [m.id, m]));
+        return {
+          acked: report.acked.map((m) => byId.get(m.id)!),
+          failed: report.failed.map((f) => ({ messages: f.messages.map((m) => byId.get(m.id)!), error: f.error })),
+        };
+      },
+    });
     relays.push(relay);
     const { all } = await twoInterleavedOrders();
     await insertRawRow('payments.events', 'order-p', '{"n":1}');

@@ -6,6 +6,8 @@ export interface OutgoingMessage {
   key: string;
   value: string;
   headers: Record<string, string>;
+  /** Kafka message timestamp in ms since the epoch (as a string); the send time when absent. */
+  timestamp?: string;
 }
 
 /** What the broker did with each message of a `sendByPartition` call. */
@@ -92,7 +94,7 @@ export class KafkaPublisher {
           acks: -1,
           topicMessages: [...byTopic].map(([topic, list]) => ({
             topic: `${this.topicPrefix}${topic}`,
-            messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+            messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers, ...(m.timestamp ? { timestamp: m.timestamp } : {}) })),
           })),
         }),
       );
@@ -138,7 +140,7 @@ export class KafkaPublisher {
             producer.send({
               acks: -1,
               topic: `${this.topicPrefix}${group.topic}`,
-              messages: group.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition })),
+              messages: group.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition, ...(m.timestamp ? { timestamp: m.timestamp } : {}) })),
             }),
           );
           report.acked.push(...group.messages);

@@ -4,7 +4,7 @@ import { RethrowRpcErrorsFilter } from './rethrow.filter';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventType } from '@orderflow/contracts';
-import { claimInboxBatch, inTransaction, isTransientDatabaseError } from '@orderflow/eventstore';
+import { claimInboxBatch, inTransaction, isTransientDatabaseError, withEventBatch } from '@orderflow/eventstore';
 import {
   BatchFailure,
   EventConsumer,
@@ -101,20 +101,23 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const { dataSource, groupId } = this.options;
     let current: number | undefined;
     try {
-      await inTransaction(dataSource, async (tx) => {
-        current = undefined;
-        const unclaimed = await claimInboxBatch(tx, groupId, events.map(({ event }) => event.id));
-        for (const [index, { event, delivery }] of events.entries()) {
-          // Deleted once used: an event delivered twice within one batch is handled once.
-          if (!unclaimed.delete(event.id.toLowerCase())) continue;
-          const handler = this.getHandlerByPattern(event.type);
-          if (!handler) continue;
-          current = index;
-          const result: unknown = await handler(event, new EventContext([tx, delivery]));
-          await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
-        }
-        current = undefined;
-      });
+      await inTransaction(dataSource, (tx) =>
+        withEventBatch(tx, async () => {
+          current = undefined;
+          const unclaimed = await claimInboxBatch(tx, groupId, events.map(({ event }) => event.id));
+          for (const [index, { event, delivery }] of events.entries()) {
+            // Deleted once used: an event delivered twice within one batch is handled once.
+            if (!unclaimed.delete(event.id.toLowerCase())) continue;
+            const handler = this.getHandlerByPattern(event.type);
+            if (!handler) continue;
+            current = index;
+            const result: unknown = await handler(event, new EventContext([tx, delivery]));
+            await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+          }
+          // What the batch decided is written now: a failure here is the batch's, not one event's.
+          current = undefined;
+        }),
+      );
     } catch (error) {
       throw new BatchFailure(current, error);
     }

@@ -38,7 +38,9 @@ export class ServiceProcess {
     if (this.running) return;
     mkdirSync(join(this.logFile, '..'), { recursive: true });
     this.logStream = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', this.name, 'dist/main.js')], {
+    // ORDERFLOW_SERVICE_NODE_ARGS: extra node flags for the services, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a run.
+    const nodeArgs = (process.env['ORDERFLOW_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'apps', this.name, 'dist/main.js')], {
       env: { ...process.env, ...this.env, PORT: String(this.port), NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

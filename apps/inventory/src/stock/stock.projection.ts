@@ -1,4 +1,4 @@
-import type { ProjectionRebuild } from '@orderflow/eventstore';
+import { upsertRow, type ProjectionRebuild, type RowUpsert } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { evolveProduct, initialProduct, type CataloguedProduct, type ProductEvent, type ProductState } from './stock.decider';
 import { StockView } from './stock.entity';
@@ -10,8 +10,14 @@ import { StockView } from './stock.entity';
 export async function projectProduct(tx: EntityManager, state: ProductState, events: readonly ProductEvent[]): Promise<void> {
   const last = events.at(-1);
   if (!state.catalogued || !last) return;
-  await tx.getRepository(StockView).upsert(stockRow(state, last), ['sku']);
+  // In a consumer batch, one row per SKU however many orders touched it.
+  await upsertRow(tx, stock, state.sku, stockRow(state, last));
 }
+
+const stock: RowUpsert<StockView> = {
+  table: 'stock',
+  write: async (tx, rows) => void (await tx.getRepository(StockView).upsert(rows, ['sku'])),
+};
 
 function stockRow(state: CataloguedProduct, last: ProductEvent): StockView {
   return {

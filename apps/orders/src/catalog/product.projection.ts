@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@orderflow/contracts';
+import { settleRow, upsertRow, type RowUpsert } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { Product } from './product.entity';
 
@@ -15,6 +16,14 @@ export type ProductEvent = EventEnvelope<'ProductCatalogued'> | EventEnvelope<'S
 export async function projectProductEvent(tx: EntityManager, event: ProductEvent): Promise<void> {
   const products = tx.getRepository(Product);
   const updatedAt = new Date(event.time);
+  const { sku } = event.data;
+  if (event.type === 'StockLevelChanged') {
+    const { available, name, unitPrice, currency } = event.data;
+    // In a consumer batch, one row per SKU: only the last level of the batch is written.
+    if (name !== undefined && unitPrice !== undefined && currency !== undefined) return upsertRow(tx, wholeRows, sku, { sku, name, unitPrice, currency, available, updatedAt });
+  }
+  // The statements below build on the row as stored: a whole row waiting in the batch goes first.
+  await settleRow(tx, wholeRows, sku);
   if (event.type === 'ProductCatalogued') {
     const { sku, name, unitPrice, currency } = event.data;
     await products
@@ -25,15 +34,10 @@ export async function projectProductEvent(tx: EntityManager, event: ProductEvent
       .execute();
     return;
   }
-  const { sku, available, name, unitPrice, currency } = event.data;
-  if (name !== undefined && unitPrice !== undefined && currency !== undefined) {
-    await products
-      .createQueryBuilder()
-      .insert()
-      .values({ sku, name, unitPrice, currency, available, updatedAt })
-      .orUpdate(['name', 'unit_price', 'currency', 'available', 'updated_at'], ['sku'])
-      .execute();
-    return;
-  }
-  await products.update({ sku }, { available, updatedAt });
+  await products.update({ sku }, { available: event.data.available, updatedAt });
 }
+
+const wholeRows: RowUpsert<Product> = {
+  table: 'products',
+  write: async (tx, rows) => void (await tx.getRepository(Product).upsert(rows, ['sku'])),
+};

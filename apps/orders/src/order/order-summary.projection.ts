@@ -1,3 +1,4 @@
+import { upsertRow, type RowUpsert } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import type { OrderState } from './order.decider';
 import { OrderSummary } from './order.entities';
@@ -10,8 +11,8 @@ import { OrderSummary } from './order.entities';
 export async function projectSummary(tx: EntityManager, state: OrderState, now: Date): Promise<void> {
   if (state.status === 'NONE') return;
   const { order } = state;
-  await tx.getRepository(OrderSummary).upsert(
-    {
+  // In a consumer batch, one upsert for all the batch's orders.
+  await upsertRow(tx, summaries, order.orderId, {
       orderId: order.orderId,
       customerId: order.customerId,
       status: state.status,
@@ -21,8 +22,11 @@ export async function projectSummary(tx: EntityManager, state: OrderState, now: 
       currency: order.currency,
       placedAt: new Date(order.placedAt),
       confirmedAt: state.status === 'CONFIRMED' ? new Date(state.confirmedAt) : null,
-      updatedAt: now,
-    },
-    ['orderId'],
-  );
+    updatedAt: now,
+  });
 }
+
+const summaries: RowUpsert<OrderSummary> = {
+  table: 'order_summaries',
+  write: async (tx, rows) => void (await tx.getRepository(OrderSummary).upsert(rows, ['orderId'])),
+};

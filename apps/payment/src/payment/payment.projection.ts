@@ -1,11 +1,17 @@
-import type { ProjectionRebuild } from '@orderflow/eventstore';
+import { upsertRow, type ProjectionRebuild, type RowUpsert } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { paymentDecider, type PaymentEvent, type PaymentState } from './payment.decider';
 import { PaymentView } from './payment.entity';
 
+const payments: RowUpsert<PaymentView> = {
+  table: 'payments',
+  write: async (tx, rows) => void (await tx.getRepository(PaymentView).upsert(rows, ['orderId'])),
+};
+
+/** The order's payment row, from its state; in a consumer batch, one upsert for all the batch's orders. */
 export async function project(tx: EntityManager, state: PaymentState, now: Date): Promise<void> {
   if (state.status === 'NONE') return;
-  await tx.getRepository(PaymentView).upsert(paymentRow(state, now), ['orderId']);
+  await upsertRow(tx, payments, state.orderId, paymentRow(state, now));
 }
 
 function paymentRow(state: Exclude<PaymentState, { status: 'NONE' }>, updatedAt: Date): PaymentView {

@@ -1,4 +1,4 @@
-import type { ProjectionRebuild } from '@orderflow/eventstore';
+import { upsertRow, type ProjectionRebuild, type RowUpsert } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { shipmentDecider, type ShipmentEvent, type ShipmentState } from './shipment.decider';
 import { ShipmentView } from './shipment.entity';
@@ -6,8 +6,14 @@ import { ShipmentView } from './shipment.entity';
 /** The row is a function of the state alone (carrier included), so a live projection and a replay agree. */
 export async function project(tx: EntityManager, state: ShipmentState, now: Date): Promise<void> {
   if (state.status === 'NONE') return;
-  await tx.getRepository(ShipmentView).upsert(shipmentRow(state, now), ['orderId']);
+  // In a consumer batch, one upsert for all the batch's orders.
+  await upsertRow(tx, shipments, state.orderId, shipmentRow(state, now));
 }
+
+const shipments: RowUpsert<ShipmentView> = {
+  table: 'shipments',
+  write: async (tx, rows) => void (await tx.getRepository(ShipmentView).upsert(rows, ['orderId'])),
+};
 
 function shipmentRow(state: Exclude<ShipmentState, { status: 'NONE' }>, updatedAt: Date): ShipmentView {
   const { orderId, status } = state;

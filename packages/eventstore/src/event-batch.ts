@@ -1,0 +1,95 @@
+import type { AnyEvent } from '@orderflow/contracts';
+import type { EntityManager } from 'typeorm';
+
+/**
+ * The unit of work of a consumer batch: streams are read once per batch and kept
+ * here, appends are decided in memory and written at the end as one multi-row
+ * statement per table, and read-model writes keyed by row keep only the last one.
+ *
+ * It is bound to its transaction, so handlers keep calling `readStream`,
+ * `appendToStream` and `upsertRow` with `tx` and need not know whether they run
+ * alone or in a batch. Outside a batch those functions write at once.
+ */
+export interface CachedStream {
+  /** Version of the stream in the database, as read at the start of this batch. */
+  storedVersion: number;
+  /** Its stored events, when the whole stream was read; only the last one otherwise. */
+  stored?: AnyEvent[];
+  storedLast?: AnyEvent;
+  /** Appended in this batch, not yet written. */
+  appended: AnyEvent[];
+}
+
+export interface PendingRow {
+  streamId: string;
+  version: number;
+  event: AnyEvent;
+}
+
+/**
+ * How a read model writes whole rows: many at once (one multi-row upsert), each
+ * row replacing the one with its key.
+ */
+export interface RowUpsert<Row> {
+  /** For messages: the read model's table. */
+  readonly table: string;
+  write(tx: EntityManager, rows: Row[]): Promise<void>;
+}
+
+export class EventBatch {
+  readonly streams = new Map<string, CachedStream>();
+  readonly rows: PendingRow[] = [];
+  readonly outbox: AnyEvent[] = [];
+  readonly upserts = new Map<RowUpsert<never>, Map<string, unknown>>();
+}
+
+const batches = new WeakMap<EntityManager, EventBatch>();
+
+export function batchOf(tx: EntityManager): EventBatch | undefined {
+  return batches.get(tx);
+}
+
+/**
+ * Runs `work` as one batch in `tx` and writes what it decided before returning
+ * (the caller commits). A version conflict with another transaction surfaces as a
+ * ConcurrencyError from the multi-row insert, and `inTransaction` retries it all.
+ */
+export async function inEventBatch<T>(tx: EntityManager, work: () => Promise<T>, flush: (tx: EntityManager, batch: EventBatch) => Promise<void>): Promise<T> {
+  const batch = new EventBatch();
+  batches.set(tx, batch);
+  try {
+    const result = await work();
+    await flush(tx, batch);
+    return result;
+  } finally {
+    batches.delete(tx);
+  }
+}
+
+/**
+ * Writes a read-model row that is a function of its aggregate's latest state: in a
+ * batch only the last row per key is kept and each read model is written with one
+ * multi-row upsert at the end; outside a batch the row is written now.
+ */
+export async function upsertRow<Row>(tx: EntityManager, target: RowUpsert<Row>, key: string, row: Row): Promise<void> {
+  const batch = batches.get(tx);
+  if (!batch) return target.write(tx, [row]);
+  let rows = batch.upserts.get(target as RowUpsert<never>);
+  if (!rows) batch.upserts.set(target as RowUpsert<never>, (rows = new Map()));
+  rows.delete(key);
+  rows.set(key, row);
+}
+
+/** Writes now the row waiting under `key`, before a statement that builds on the row as stored. */
+export async function settleRow<Row>(tx: EntityManager, target: RowUpsert<Row>, key: string): Promise<void> {
+  const rows = batches.get(tx)?.upserts.get(target as RowUpsert<never>);
+  if (!rows?.has(key)) return;
+  const row = rows.get(key) as Row;
+  rows.delete(key);
+  await target.write(tx, [row]);
+}
+
+/** The batch's read-model rows, one upsert per read model. */
+export async function writeRows(tx: EntityManager, batch: EventBatch): Promise<void> {
+  for (const [target, rows] of batch.upserts) if (rows.size > 0) await (target as RowUpsert<unknown>).write(tx, [...rows.values()]);
+}

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import type { AnyEvent } from '@orderflow/contracts';
+import type { EntityManager } from 'typeorm';
+import { ConcurrencyError, appendToStream, inTransaction, readLastEvent, readStream, upsertRow, withEventBatch, type RowUpsert } from '../src';
+import { countRows, createTestDatabase, orderCompleted, orderConfirmed, orderPlaced, outboxEventIds, type TestDatabase } from './support';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await db.dataSource.query('CREATE TABLE summaries (order_id text PRIMARY KEY, status text NOT NULL)');
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+const streamOf = (event: AnyEvent) => `order-${event.subject}`;
+
+/** Counts the statements a transaction sends, so a test can see what a batch saves. */
+function counting(tx: EntityManager): { statements: () => string[] } {
+  const sent: string[] = [];
+  const runner = tx.queryRunner!;
+  const query = runner.query.bind(runner);
+  runner.query = ((sql: string, parameters?: unknown[], structured?: boolean) => {
+    sent.push(sql.trim().split(/\s+/).slice(0, 3).join(' '));
+    return query(sql, parameters, structured as true);
+  }) as typeof runner.query;
+  return { statements: () => sent };
+}
+
+const summaries: RowUpsert<{ orderId: string; status: string }> = {
+  table: 'summaries',
+  write: async (tx, rows) => {
+    await tx.query(
+      `INSERT INTO summaries (order_id, status) SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT (order_id) DO UPDATE SET status = excluded.status`,
+      [rows.map((r) => r.orderId), rows.map((r) => r.status)],
+    );
+  },
+};
+
+describe('withEventBatch', () => {
+  it('reads each stream once, writes every append, outbox row and read-model row in one statement each, in decision order', async () => {
+    const a = orderPlaced();
+    const b = orderPlaced();
+    let statements: string[] = [];
+    await inTransaction(db.dataSource, async (tx) => {
+      const counter = counting(tx);
+      await withEventBatch(tx, async () => {
+        for (const [event, next] of [
+          [a, orderConfirmed(a.subject)],
+          [b, orderConfirmed(b.subject)],
+        ] as const) {
+          const loaded = await readStream(tx, streamOf(event));
+          const version = await appendToStream(tx, streamOf(event), loaded.version, [{ event, publish: true }]);
+          await upsertRow(tx, summaries, event.subject, { orderId: event.subject, status: 'PENDING' });
+          // Read again in the same batch: from memory, with the append not yet written.
+          const again = await readStream(tx, streamOf(event));
+          expect(again).toEqual({ version: 1, events: [event] });
+          await appendToStream(tx, streamOf(event), version, [{ event: next, publish: true }]);
+          await upsertRow(tx, summaries, event.subject, { orderId: event.subject, status: 'CONFIRMED' });
+        }
+        expect(await countRows(db.dataSource, 'events')).toBe(0);
+      });
+      statements = counter.statements();
+    });
+
+    expect(statements.filter((s) => s.startsWith('SELECT stream_version'))).toHaveLength(2);
+    expect(statements.filter((s) => s.startsWith('INSERT INTO events'))).toHaveLength(1);
+    expect(statements.filter((s) => s.includes('queued AS'))).toHaveLength(1);
+    expect(statements.filter((s) => s.startsWith('INSERT INTO summaries'))).toHaveLength(1);
+    const stored = await inTransaction(db.dataSource, async (tx) => [await readStream(tx, streamOf(a)), await readStream(tx, streamOf(b))]);
+    expect(stored.map((s) => s.version)).toEqual([2, 2]);
+    const outbox = await outboxEventIds(db.dataSource);
+    expect(outbox.slice(-4)).toEqual([a.id, stored[0]!.events[1]!.id, b.id, stored[1]!.events[1]!.id]);
+    const rows: { order_id: string; status: string }[] = await db.dataSource.query('SELECT order_id, status FROM summaries WHERE order_id = ANY($1) ORDER BY order_id', [[a.subject, b.subject]]);
+    expect(rows.map((r) => r.status)).toEqual(['CONFIRMED', 'CONFIRMED']);
+  });
+
+  it('answers the newest event of a stream from the batch once it appended to it', async () => {
+    const placed = orderPlaced();
+    const confirmed = orderConfirmed(placed.subject);
+    await inTransaction(db.dataSource, (tx) => appendToStream(tx, streamOf(placed), 0, [{ event: placed, publish: false }]));
+    await inTransaction(db.dataSource, (tx) =>
+      withEventBatch(tx, async () => {
+        expect(await readLastEvent(tx, streamOf(placed))).toEqual({ version: 1, event: placed });
+        await appendToStream(tx, streamOf(placed), 1, [{ event: confirmed, publish: false }]);
+        expect(await readLastEvent(tx, streamOf(placed))).toEqual({ version: 2, event: confirmed });
+        // The whole stream, after only its last event was read: stored events, then the batch's.
+        expect(await readStream(tx, streamOf(placed))).toEqual({ version: 2, events: [placed, confirmed] });
+      }),
+    );
+  });
+
+  it('refuses an append at a version the batch has already moved past', async () => {
+    const placed = orderPlaced();
+    await expect(
+      inTransaction(
+        db.dataSource,
+        (tx) =>
+          withEventBatch(tx, async () => {
+            await appendToStream(tx, streamOf(placed), 0, [{ event: placed, publish: true }]);
+            await appendToStream(tx, streamOf(placed), 0, [{ event: orderCompleted(placed.subject), publish: true }]);
+          }),
+        { attempts: 1 },
+      ),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await inTransaction(db.dataSource, (tx) => readStream(tx, streamOf(placed)))).toEqual({ version: 0, events: [] });
+  });
+
+  it('turns a clash with another transaction into a ConcurrencyError naming the stream, and writes nothing', async () => {
+    const placed = orderPlaced(`order-${randomUUID()}`);
+    const outboxBefore = await countRows(db.dataSource, 'outbox');
+    const error = await inTransaction(
+      db.dataSource,
+      (tx) =>
+        withEventBatch(tx, async () => {
+          await readStream(tx, streamOf(placed));
+          await appendToStream(tx, streamOf(placed), 0, [{ event: placed, publish: true }]);
+          // Another writer gets there first, between this batch's read and its write.
+          await inTransaction(db.dataSource, (other) => appendToStream(other, streamOf(placed), 0, [{ event: orderPlaced(placed.subject), publish: true }]));
+        }),
+      { attempts: 1 },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect((error as ConcurrencyError).streamId).toBe(streamOf(placed));
+    expect(await countRows(db.dataSource, 'outbox')).toBe(outboxBefore + 1);
+  });
+});
