@@ -40,7 +40,7 @@ export class EventBatch {
   readonly streams = new Map<string, CachedStream>();
   readonly rows: PendingRow[] = [];
   readonly outbox: AnyEvent[] = [];
-  readonly upserts = new Map<RowUpsert<never>, Map<string, unknown>>();
+  readonly upserts = new Map<RowUpsert<unknown>, Map<string, unknown>>();
 }
 
 const batches = new WeakMap<EntityManager, EventBatch>();
@@ -74,15 +74,19 @@ export async function inEventBatch<T>(tx: EntityManager, work: () => Promise<T>,
 export async function upsertRow<Row>(tx: EntityManager, target: RowUpsert<Row>, key: string, row: Row): Promise<void> {
   const batch = batches.get(tx);
   if (!batch) return target.write(tx, [row]);
-  let rows = batch.upserts.get(target as RowUpsert<never>);
-  if (!rows) batch.upserts.set(target as RowUpsert<never>, (rows = new Map()));
+  const byTarget = target as RowUpsert<unknown>;
+  let rows = batch.upserts.get(byTarget);
+  if (!rows) {
+    rows = new Map<string, unknown>();
+    batch.upserts.set(byTarget, rows);
+  }
   rows.delete(key);
   rows.set(key, row);
 }
 
 /** Writes now the row waiting under `key`, before a statement that builds on the row as stored. */
 export async function settleRow<Row>(tx: EntityManager, target: RowUpsert<Row>, key: string): Promise<void> {
-  const rows = batches.get(tx)?.upserts.get(target as RowUpsert<never>);
+  const rows = batches.get(tx)?.upserts.get(target as RowUpsert<unknown>);
   if (!rows?.has(key)) return;
   const row = rows.get(key) as Row;
   rows.delete(key);
@@ -91,5 +95,5 @@ export async function settleRow<Row>(tx: EntityManager, target: RowUpsert<Row>, 
 
 /** The batch's read-model rows, one upsert per read model. */
 export async function writeRows(tx: EntityManager, batch: EventBatch): Promise<void> {
-  for (const [target, rows] of batch.upserts) if (rows.size > 0) await (target as RowUpsert<unknown>).write(tx, [...rows.values()]);
+  for (const [target, rows] of batch.upserts) if (rows.size > 0) await target.write(tx, [...rows.values()]);
 }
