@@ -86,7 +86,7 @@ export async function upsertRow<Row>(tx: EntityManager, target: RowUpsert<Row>, 
 
 /** Writes now the row waiting under `key`, before a statement that builds on the row as stored. */
 export async function settleRow<Row>(tx: EntityManager, target: RowUpsert<Row>, key: string): Promise<void> {
-  const rows = batches.get(tx)?.upserts.get(target as RowUpsert<unknown>);
+  const rows = batches.get(tx)?.upserts.get(target);
   if (!rows?.has(key)) return;
   const row = rows.get(key) as Row;
   rows.delete(key);
