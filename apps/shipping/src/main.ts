@@ -2,6 +2,7 @@ import { Topics } from '@orderflow/contracts';
 import { main } from '@orderflow/service-kit';
 import { ShippingConfigSchema } from './config';
 import { shippingEntities, shippingMigrations } from './schema';
+import { shipmentStream } from './shipment/shipment.decider';
 import { ShipmentModule } from './shipment/shipment.module';
 
 main({
@@ -10,5 +11,6 @@ main({
   migrations: shippingMigrations,
   entities: shippingEntities,
   consumes: [Topics.orders],
+  streamsOf: (event) => [shipmentStream(event.subject)],
   feature: ShipmentModule,
 });

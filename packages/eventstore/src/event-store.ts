@@ -59,6 +59,31 @@ export async function readStream(tx: EntityManager, streamId: string): Promise<L
   return { version: storedVersion + appended.length, events: [...stored, ...appended] };
 }
 
+/**
+ * In a batch: reads the streams its events will need in one query, so each
+ * handler's `readStream` is answered from memory. Outside a batch it does nothing.
+ */
+export async function prefetchStreams(tx: EntityManager, streamIds: readonly string[]): Promise<void> {
+  const batch = batchOf(tx);
+  if (!batch) return;
+  const wanted = [...new Set(streamIds)].filter((id) => !batch.streams.get(id)?.stored);
+  if (wanted.length === 0) return;
+  const rows: (EventRow & { stream_id: string })[] = await tx.query(
+    'SELECT stream_id, stream_version, event_id, type, data, metadata FROM events WHERE stream_id = ANY($1) ORDER BY stream_id, stream_version',
+    [wanted],
+  );
+  const byStream = new Map<string, AnyEvent[]>(wanted.map((id) => [id, []]));
+  const versions = new Map<string, number>();
+  for (const row of rows) {
+    byStream.get(row.stream_id)?.push(toEvent(row));
+    versions.set(row.stream_id, row.stream_version);
+  }
+  for (const [streamId, stored] of byStream) {
+    const appended = batch.streams.get(streamId)?.appended ?? [];
+    batch.streams.set(streamId, { storedVersion: versions.get(streamId) ?? 0, stored, ...(stored.length ? { storedLast: stored.at(-1)! } : {}), appended });
+  }
+}
+
 /** The newest event of a stream, for aggregates whose every event carries their whole state. */
 export async function readLastEvent(tx: EntityManager, streamId: string): Promise<{ version: number; event?: AnyEvent }> {
   const batch = batchOf(tx);

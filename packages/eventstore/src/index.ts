@@ -17,6 +17,7 @@ export {
   appendToStream,
   enqueueForPublishing,
   withEventBatch,
+  prefetchStreams,
   type StreamEvent,
   type LoadedStream,
 } from './event-store';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
-import { ConcurrencyError, appendToStream, inTransaction, readLastEvent, readStream, upsertRow, withEventBatch, type RowUpsert } from '../src';
+import { ConcurrencyError, appendToStream, inTransaction, prefetchStreams, readLastEvent, readStream, upsertRow, withEventBatch, type RowUpsert } from '../src';
 import { countRows, createTestDatabase, orderCompleted, orderConfirmed, orderPlaced, outboxEventIds, type TestDatabase } from './support';
 
 let db: TestDatabase;
@@ -76,6 +76,29 @@ describe('withEventBatch', () => {
     expect(outbox.slice(-4)).toEqual([a.id, stored[0]!.events[1]!.id, b.id, stored[1]!.events[1]!.id]);
     const rows: { order_id: string; status: string }[] = await db.dataSource.query('SELECT order_id, status FROM summaries WHERE order_id = ANY($1) ORDER BY order_id', [[a.subject, b.subject]]);
     expect(rows.map((r) => r.status)).toEqual(['CONFIRMED', 'CONFIRMED']);
+  });
+
+  it('reads the streams a batch needs in one query, the missing ones as empty', async () => {
+    const a = orderPlaced();
+    const b = orderPlaced();
+    const missing = `order-${randomUUID()}`;
+    await inTransaction(db.dataSource, async (tx) => {
+      await appendToStream(tx, streamOf(a), 0, [{ event: a, publish: false }]);
+      await appendToStream(tx, streamOf(b), 0, [{ event: b, publish: false }]);
+    });
+    let statements: string[] = [];
+    await inTransaction(db.dataSource, async (tx) => {
+      const counter = counting(tx);
+      await withEventBatch(tx, async () => {
+        await prefetchStreams(tx, [streamOf(a), streamOf(b), missing, streamOf(a)]);
+        expect(await readStream(tx, streamOf(a))).toEqual({ version: 1, events: [a] });
+        expect(await readStream(tx, streamOf(b))).toEqual({ version: 1, events: [b] });
+        expect(await readStream(tx, missing)).toEqual({ version: 0, events: [] });
+      });
+      statements = counter.statements();
+    });
+    // The one read, then the transaction's own COMMIT.
+    expect(statements).toEqual(['SELECT stream_id, stream_version,', 'COMMIT']);
   });
 
   it('answers the newest event of a stream from the batch once it appended to it', async () => {

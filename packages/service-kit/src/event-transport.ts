@@ -3,8 +3,8 @@ import { Controller, Logger, UseFilters, applyDecorators } from '@nestjs/common'
 import { RethrowRpcErrorsFilter } from './rethrow.filter';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { EventType } from '@orderflow/contracts';
-import { claimInboxBatch, inTransaction, isTransientDatabaseError, withEventBatch } from '@orderflow/eventstore';
+import type { AnyEvent, EventType } from '@orderflow/contracts';
+import { claimInboxBatch, inTransaction, isTransientDatabaseError, prefetchStreams, withEventBatch } from '@orderflow/eventstore';
 import {
   BatchFailure,
   EventConsumer,
@@ -35,6 +35,8 @@ export interface KafkaEventTransportOptions {
   groupId: string;
   topics: readonly string[];
   topicPrefix: string;
+  /** The streams handling an event reads whole; a batch reads them all in one query. */
+  streamsOf?: (event: AnyEvent) => readonly string[];
 }
 
 /**
@@ -105,6 +107,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         withEventBatch(tx, async () => {
           current = undefined;
           const unclaimed = await claimInboxBatch(tx, groupId, events.map(({ event }) => event.id));
+          const { streamsOf } = this.options;
+          if (streamsOf) {
+            const handled = events.filter(({ event }) => unclaimed.has(event.id.toLowerCase()) && this.messageHandlers.has(event.type));
+            await prefetchStreams(tx, handled.flatMap(({ event }) => streamsOf(event)));
+          }
           for (const [index, { event, delivery }] of events.entries()) {
             // Deleted once used: an event delivered twice within one batch is handled once.
             if (!unclaimed.delete(event.id.toLowerCase())) continue;

@@ -5,6 +5,7 @@ import type { TObject, Static } from '@sinclair/typebox';
 import { OutboxRelay, eventStoreMigrations, openDatabase } from '@orderflow/eventstore';
 import { KafkaPublisher, createKafka, ensureTopics, orderflowTopics, parseBrokers } from '@orderflow/messaging';
 import type { DataSource } from 'typeorm';
+import type { AnyEvent } from '@orderflow/contracts';
 import { BrokerProbe } from './broker-probe';
 import { ConfigError, configVariables, loadConfig, type commonConfig } from './config';
 import { KafkaEventTransport } from './event-transport';
@@ -24,6 +25,8 @@ export interface ServiceDefinition<S extends TObject> {
   entities?: Function[];
   /** The topics this service consumes; its `@EventPattern` handlers pick the event types. */
   consumes: readonly string[];
+  /** The streams its handlers read whole for an event, so a batch reads them in one query. */
+  streamsOf?: (event: AnyEvent) => readonly string[];
   feature: NestType | DynamicModule;
   /** Extra HTTP set-up such as OpenAPI. */
   configureHttp?: (app: INestApplication) => void;
@@ -114,6 +117,7 @@ export async function runService<S extends TObject>(definition: ServiceDefinitio
         groupId: definition.name,
         topics: definition.consumes,
         topicPrefix: config.KAFKA_TOPIC_PREFIX,
+        ...(definition.streamsOf ? { streamsOf: definition.streamsOf } : {}),
       }),
     });
     await app.startAllMicroservices();
