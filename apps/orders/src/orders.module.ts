@@ -5,9 +5,11 @@ import { ProductsController } from './catalog/products.controller';
 import { OrdersController } from './order/orders.controller';
 import { OrderSagaConsumer } from './saga/order-saga.consumer';
 import { OrderTimeoutJob } from './saga/order-timeout.job';
+import { CatalogCache } from './catalog/catalog-cache';
+import { PlaceOrderBatcher } from './order/place-order.batcher';
 
 @Module({
   controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer],
-  providers: [CustomerAuthGuard, OrderTimeoutJob],
+  providers: [CustomerAuthGuard, OrderTimeoutJob, CatalogCache, PlaceOrderBatcher],
 })
 export class OrdersModule {}

@@ -8,7 +8,7 @@ import { CustomerAuthGuard, CustomerId } from '../auth/auth.guard';
 import { SchemaPipe } from '../http/schema.pipe';
 import { cancelOrder } from './cancel-order.handler';
 import { getOrder, type OrderView } from './order.queries';
-import { placeOrder } from './place-order.handler';
+import { PlaceOrderBatcher } from './place-order.batcher';
 import { IDEMPOTENCY_KEY, PlaceOrderBody } from './place-order.request';
 
 interface LocationResponse {
@@ -20,7 +20,10 @@ interface LocationResponse {
 @UseGuards(CustomerAuthGuard)
 @Controller('orders')
 export class OrdersController {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(PlaceOrderBatcher) private readonly placing: PlaceOrderBatcher,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -41,9 +44,7 @@ export class OrdersController {
         { field: 'Idempotency-Key', message: 'is malformed' },
       ]);
     }
-    const placed = await inTransaction(this.dataSource, (tx) =>
-      placeOrder(tx, { customerId, body, newOrderId: randomUUID(), now: new Date(), ...(idempotencyKey ? { idempotencyKey } : {}) }),
-    );
+    const placed = await this.placing.place({ customerId, body, newOrderId: randomUUID(), now: new Date(), ...(idempotencyKey ? { idempotencyKey } : {}) });
     response.setHeader('Location', `/orders/${placed.orderId}`);
     return placed;
   }

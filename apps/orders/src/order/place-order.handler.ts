@@ -15,8 +15,19 @@ export interface PlaceOrderInput {
   now: Date;
 }
 
-/** Prices the order from the catalog, records OrderPlaced, and remembers the idempotency key: one transaction. */
-export async function placeOrder(tx: EntityManager, input: PlaceOrderInput): Promise<{ orderId: string; status: string }> {
+/** Finds the catalog entries of these SKUs; the ones it does not know are left out. */
+export type ProductLookup = (skus: readonly string[]) => Promise<Map<string, Product>>;
+
+/**
+ * Prices the order from the catalog, records OrderPlaced, and remembers the
+ * idempotency key, in the caller's transaction. Every refusal (a DomainError) is
+ * thrown before anything is written.
+ */
+export async function placeOrder(
+  tx: EntityManager,
+  input: PlaceOrderInput,
+  lookup: ProductLookup = async (skus) => new Map((await tx.getRepository(Product).findBy({ sku: In([...skus]) })).map((p) => [p.sku, p])),
+): Promise<{ orderId: string; status: string }> {
   const { customerId, body, idempotencyKey, now } = input;
   if (idempotencyKey) {
     const previous = await findRepeatedRequest(tx, customerId, idempotencyKey, body);
@@ -36,7 +47,7 @@ export async function placeOrder(tx: EntityManager, input: PlaceOrderInput): Pro
     throw new DomainError('VALIDATION', duplicates.map((d) => `${d.field} ${d.message}`).join('; '), duplicates);
 
   const skus = [...firstLine.keys()];
-  const products = new Map((await tx.getRepository(Product).findBy({ sku: In(skus) })).map((p) => [p.sku, p] as const));
+  const products = await lookup(skus);
   const issues = body.items.flatMap((item, i) =>
     products.has(item.sku) ? [] : [{ field: `items[${i}].sku`, message: `unknown sku "${item.sku}"` }],
   );
