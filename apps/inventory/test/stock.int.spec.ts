@@ -1,5 +1,5 @@
 import { createEvent, validateEventData, type EventEnvelope } from '@orderflow/contracts';
-import { appendToStream, inTransaction, rebuildProjection } from '@orderflow/eventstore';
+import { appendToStream, inTransaction, rebuildProjection, withEventBatch } from '@orderflow/eventstore';
 import type { DataSource } from 'typeorm';
 import { StockView } from '../src/stock/stock.entity';
 import { catalogueProduct, reactToOrderEvent } from '../src/stock/stock.handler';
@@ -64,6 +64,28 @@ describe('inventory against PostgreSQL', () => {
       { sku: 'LIVE-MUG', name: 'Mug', unitPrice: 1_250, currency: 'EUR', stocked: 10, available: 7, reserved: 0, committed: 3, updatedAt: t(6) },
       { sku: 'LIVE-TEE', name: 'Tee', unitPrice: 1_250, currency: 'EUR', stocked: 5, available: 5, reserved: 0, committed: 0, updatedAt: t(5) },
     ]);
+  });
+
+  it('moves a product once per batch: later orders of the batch see the earlier ones, and one StockLevelChanged carries the final levels', async () => {
+    await catalogue('BATCH-MUG', 'Mug', 5, t(1));
+    await inTransaction(dataSource, (tx) =>
+      withEventBatch(tx, async () => {
+        await reactToOrderEvent(tx, placed('batch-1', [{ sku: 'BATCH-MUG', quantity: 2 }]), t(2));
+        await reactToOrderEvent(tx, placed('batch-2', [{ sku: 'BATCH-MUG', quantity: 2 }]), t(3));
+        // Only 1 left after the two above, within the same batch: this one must not get stock.
+        await reactToOrderEvent(tx, placed('batch-3', [{ sku: 'BATCH-MUG', quantity: 2 }]), t(4));
+        await reactToOrderEvent(tx, cancelled('batch-1'), t(5));
+      }),
+    );
+
+    const levels = (await streamEvents(dataSource, 'product-BATCH-MUG')).filter((e) => e.type === 'StockLevelChanged');
+    // RESTOCKED when catalogued, then one change for the whole batch, owned by no single order.
+    expect(levels).toHaveLength(2);
+    expect(levels[1]!.data).toMatchObject({ stocked: 5, available: 3, reserved: 2, committed: 0, cause: 'RELEASED' });
+    expect(levels[1]!.data).not.toHaveProperty('orderId');
+    expect((await streamEvents(dataSource, 'reservation-batch-3')).map((e) => e.type)).toEqual(['StockUnavailable']);
+    expect((await streamEvents(dataSource, 'reservation-batch-1')).map((e) => e.type)).toEqual(['StockReserved', 'StockReleased']);
+    expect(await dataSource.getRepository(StockView).findOneByOrFail({ sku: 'BATCH-MUG' })).toMatchObject({ available: 3, reserved: 2 });
   });
 
   it('leaves a tombstone for an order cancelled before it was placed, and reserves nothing when it is placed late', async () => {

@@ -41,6 +41,9 @@ export class EventBatch {
   readonly rows: PendingRow[] = [];
   readonly outbox: AnyEvent[] = [];
   readonly upserts = new Map<RowUpsert<unknown>, Map<string, unknown>>();
+  /** Work of the handlers themselves that waits for the end of the batch, once per key. */
+  readonly beforeWrite = new Map<string, () => Promise<void>>();
+  readonly local = new Map<string, unknown>();
 }
 
 const batches = new WeakMap<EntityManager, EventBatch>();
@@ -96,4 +99,26 @@ export async function settleRow<Row>(tx: EntityManager, target: RowUpsert<Row>, 
 /** The batch's read-model rows, one upsert per read model. */
 export async function writeRows(tx: EntityManager, batch: EventBatch): Promise<void> {
   for (const [target, rows] of batch.upserts) if (rows.size > 0) await target.write(tx, [...rows.values()]);
+}
+
+/**
+ * State a handler keeps for the rest of the batch (e.g. what it decided so far for
+ * a hot aggregate); undefined outside a batch.
+ */
+export function batchLocal<T>(tx: EntityManager, key: string, init: () => T): T | undefined {
+  const batch = batches.get(tx);
+  if (!batch) return undefined;
+  if (!batch.local.has(key)) batch.local.set(key, init());
+  return batch.local.get(key) as T;
+}
+
+/**
+ * Runs `work` once at the end of the batch, before its rows are written (so what
+ * it appends is written with them); a second call with the same key changes
+ * nothing. Outside a batch it runs now.
+ */
+export async function atBatchEnd(tx: EntityManager, key: string, work: () => Promise<void>): Promise<void> {
+  const batch = batches.get(tx);
+  if (!batch) return work();
+  if (!batch.beforeWrite.has(key)) batch.beforeWrite.set(key, work);
 }

@@ -177,6 +177,7 @@ export function withEventBatch<T>(tx: EntityManager, work: () => Promise<T>): Pr
 }
 
 async function flushBatch(tx: EntityManager, batch: EventBatch): Promise<void> {
+  for (const work of batch.beforeWrite.values()) await work();
   if (batch.rows.length > 0) {
     const { rows } = batch;
     try {

@@ -16,8 +16,9 @@ export interface InvariantOptions {
 
 /**
  * Event types that legitimately occur many times in one stream: a product's
- * stream gets a `StockLevelChanged` per reservation, release, commit and
- * restock. Their "applied once" rule is per (stream, cause, order), checked apart.
+ * stream gets a `StockLevelChanged` per consumer batch that moved it (one order's
+ * change carries its order id; a batch of several carries none) and per restock.
+ * Their "applied once" rule is per (stream, cause, order), checked apart.
  */
 const REPEATABLE_EVENT_TYPES = ['StockLevelChanged'];
 
