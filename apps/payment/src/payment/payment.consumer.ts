@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import type { EventEnvelope } from '@orderflow/contracts';
-import { CONFIG, EventContext, EventHandlers, OnEvent } from '@orderflow/service-kit';
+import { CONFIG, EventContext, EventHandlers, OnEvents } from '@orderflow/service-kit';
 import type { Static } from '@sinclair/typebox';
 import type { PaymentConfigSchema } from '../config';
 import { reactToOrderEvent } from './payment.handler';
@@ -15,13 +15,8 @@ export class PaymentConsumer {
     this.limit = config.PAYMENT_LIMIT_MINOR;
   }
 
-  @OnEvent('OrderPlaced')
-  async orderPlaced(@Payload() event: EventEnvelope<'OrderPlaced'>, @Ctx() ctx: EventContext): Promise<void> {
-    await reactToOrderEvent(ctx.tx, event, this.limit, new Date());
-  }
-
-  @OnEvent('OrderCancelled')
-  async orderCancelled(@Payload() event: EventEnvelope<'OrderCancelled'>, @Ctx() ctx: EventContext): Promise<void> {
+  @OnEvents('OrderPlaced', 'OrderCancelled')
+  async orderEvent(@Payload() event: EventEnvelope<'OrderPlaced'> | EventEnvelope<'OrderCancelled'>, @Ctx() ctx: EventContext): Promise<void> {
     await reactToOrderEvent(ctx.tx, event, this.limit, new Date());
   }
 }

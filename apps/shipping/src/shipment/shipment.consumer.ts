@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import type { EventEnvelope } from '@orderflow/contracts';
-import { CONFIG, EventContext, EventHandlers, OnEvent } from '@orderflow/service-kit';
+import { CONFIG, EventContext, EventHandlers, OnEvents } from '@orderflow/service-kit';
 import type { Static } from '@sinclair/typebox';
 import type { ShippingConfigSchema } from '../config';
 import { reactToOrderEvent, type ShippingPolicy } from './shipment.handler';
@@ -15,18 +15,11 @@ export class ShipmentConsumer {
     this.policy = { carrier: config.SHIPPING_CARRIER, pickupLeadHours: config.SHIPPING_PICKUP_LEAD_HOURS };
   }
 
-  @OnEvent('OrderPlaced')
-  async orderPlaced(@Payload() event: EventEnvelope<'OrderPlaced'>, @Ctx() ctx: EventContext): Promise<void> {
-    await reactToOrderEvent(ctx.tx, event, this.policy, new Date());
-  }
-
-  @OnEvent('OrderConfirmed')
-  async orderConfirmed(@Payload() event: EventEnvelope<'OrderConfirmed'>, @Ctx() ctx: EventContext): Promise<void> {
-    await reactToOrderEvent(ctx.tx, event, this.policy, new Date());
-  }
-
-  @OnEvent('OrderCancelled')
-  async orderCancelled(@Payload() event: EventEnvelope<'OrderCancelled'>, @Ctx() ctx: EventContext): Promise<void> {
+  @OnEvents('OrderPlaced', 'OrderConfirmed', 'OrderCancelled')
+  async orderEvent(
+    @Payload() event: EventEnvelope<'OrderPlaced'> | EventEnvelope<'OrderConfirmed'> | EventEnvelope<'OrderCancelled'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
     await reactToOrderEvent(ctx.tx, event, this.policy, new Date());
   }
 }
