@@ -125,6 +125,7 @@ class FloorRig {
           databaseUrl: `${this.serverUrl}/${this.database}`,
           index: i,
           valueBytes: work.valueBytes,
+          concurrency: Math.max(...g.topics.map((t) => partitions[t] || 3)),
         }),
       ),
     );

@@ -6,10 +6,12 @@
 // producer: at `rate` orders/s, order n's messages (per topic, messagesOfOrder)
 //   are queued at start + n/rate and sent with an idempotent producer (acks all)
 //   in batches: one sendBatch in flight, the next holds whatever fell due meanwhile.
-// consumer: one consumer group; eachBatch pays the batch's share of transactions
-//   and rows (WorkCredit) into the scratch database, then commits the batch's offset.
+// consumer: one consumer group, its partitions consumed concurrently (one pg
+//   connection per batch in flight); eachBatch pays the batch's share of
+//   transactions and rows (WorkCredit) into the scratch database, then commits
+//   the batch's offset.
 const { Kafka, logLevel } = require('kafkajs');
-const { Client } = require('pg');
+const { Pool } = require('pg');
 const { performance } = require('node:perf_hooks');
 const { serve } = require('./child.cjs');
 const { messagesOfOrder, WorkCredit } = require('./floor-work.cjs');
@@ -135,25 +137,34 @@ function consumerRole() {
   let stateBase;
 
   async function pay(txs) {
-    for (const tx of txs) {
-      await db.query('BEGIN');
-      if (tx.inserted) await db.query('INSERT INTO floor_rows (v) SELECT $1::jsonb FROM generate_series(1, $2)', [rowValue, tx.inserted]);
-      if (tx.updated) {
-        const ids = Array.from({ length: Math.min(tx.updated, STATE_ROWS) }, () => stateBase + (stateCursor++ % STATE_ROWS));
-        await db.query('UPDATE floor_state SET n = n + 1 WHERE id = ANY($1::int[])', [ids]);
+    if (txs.length === 0) return;
+    const conn = await db.connect();
+    try {
+      for (const tx of txs) {
+        await conn.query('BEGIN');
+        if (tx.inserted) await conn.query('INSERT INTO floor_rows (v) SELECT $1::jsonb FROM generate_series(1, $2)', [rowValue, tx.inserted]);
+        if (tx.updated) {
+          const ids = Array.from({ length: Math.min(tx.updated, STATE_ROWS) }, () => stateBase + (stateCursor++ % STATE_ROWS));
+          await conn.query('UPDATE floor_state SET n = n + 1 WHERE id = ANY($1::int[])', [ids]);
+        }
+        if (tx.deleted) {
+          // Oldest first, like an outbox emptied by its relay; SKIP LOCKED so consumers never wait on each other.
+          await conn.query('DELETE FROM floor_rows WHERE id IN (SELECT id FROM floor_rows ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)', [tx.deleted]);
+        }
+        await conn.query('COMMIT');
       }
-      if (tx.deleted) {
-        // Oldest first, like an outbox emptied by its relay; SKIP LOCKED so consumers never wait on each other.
-        await db.query('DELETE FROM floor_rows WHERE id IN (SELECT id FROM floor_rows ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)', [tx.deleted]);
-      }
-      await db.query('COMMIT');
+    } catch (error) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      conn.release();
     }
   }
 
-  async function setup({ brokers, groupId, topics, perDelivery, databaseUrl, index, valueBytes }) {
-    db = new Client({ connectionString: databaseUrl });
+  async function setup({ brokers, groupId, topics, perDelivery, databaseUrl, index, valueBytes, concurrency }) {
+    // One batch in flight per partition, up to `concurrency`, each on its own connection.
+    db = new Pool({ connectionString: databaseUrl, max: concurrency, idleTimeoutMillis: 0 });
     db.on('error', () => undefined);
-    await db.connect();
     credit = new WorkCredit(perDelivery);
     rowValue = JSON.stringify({ p: 'x'.repeat(Math.max(0, valueBytes - 8)) });
     stateBase = index * STATE_ROWS;
@@ -164,6 +175,7 @@ function consumerRole() {
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
+      partitionsConsumedConcurrently: concurrency,
       eachBatch: async ({ batch }) => {
         const n = batch.messages.length;
         if (n === 0) return;
@@ -208,11 +220,16 @@ function consumerRole() {
    * complete. This query is one commit of its own, which the rig subtracts.
    */
   async function flushStats() {
+    // Every pooled connection holds its own statistics: flush each one.
+    const conns = [];
     try {
-      await db.query('SELECT pg_stat_force_next_flush()');
-      return { commits: 1 };
+      for (let i = 0; i < db.totalCount; i++) conns.push(await db.connect());
+      for (const conn of conns) await conn.query('SELECT pg_stat_force_next_flush()');
+      return { commits: conns.length };
     } catch {
       return { commits: 0 }; // older PostgreSQL: the counters lag a little instead
+    } finally {
+      for (const conn of conns) conn.release();
     }
   }
 
