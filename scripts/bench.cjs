@@ -536,12 +536,14 @@ function printStep(s, processes) {
     .map(([k, n]) => `${n}× ${k}`);
   out(`   offered ${fmt(s.offeredPerSec)}/s (${s.offered}), accepted ${fmt(s.acceptedPerSec)}/s (${s.accepted}), refused ${refused.length ? refused.join(', ') : 0}, completed ${fmt(s.completedPerSec)}/s${s.completed !== undefined ? ` (${s.completed} completed, ${s.cancelled} cancelled)` : ''}`);
   const drain = s.gaveUp ? `gave up after ${(s.drainTimeoutMs / 1000).toFixed(0)} s with ${s.pending} not terminal` : `drained ${fmt(s.drainMs / 1000)} s after the last send`;
-  out(`   placed→terminal p50 ${fmt(s.latency.p50, 0)} ms, p90 ${fmt(s.latency.p90, 0)}, p99 ${fmt(s.latency.p99, 0)}, max ${fmt(s.latency.max, 0)}; ${drain}`);
+  // When the drain gave up, the percentiles cover only the orders that finished: the rest took longer.
+  const of = s.pending > 0 ? ` (of the ${s.latency.count} terminal orders only)` : '';
+  out(`   placed→terminal p50 ${fmt(s.latency.p50, 0)} ms, p90 ${fmt(s.latency.p90, 0)}, p99 ${fmt(s.latency.p99, 0)}, max ${fmt(s.latency.max, 0)}${of}; ${drain}`);
   if (s.lateMs?.p99 > 50) out(`   note: the generator sent late (p99 ${fmt(s.lateMs.p99, 0)} ms behind schedule): the offered rate was not quite offered`);
   if (s.maxQueued > 0) out(`   note: up to ${s.maxQueued} requests waited for one of the ${s.maxInFlight} sockets (raise --sockets)`);
   out(`   CPU ms/order: ${cpuSplit(s.cpu.perOrder, [...processes, 'postgres', 'kafka'])}`);
   const apart = s.cpu.loadgenPerOrder !== undefined ? `load generator ${fmt(s.cpu.loadgenPerOrder, 2)}, ` : '';
-  out(`      apart: ${apart}bench ${fmt(s.cpu.benchPerOrder, 2)} ms/order; other processes on the machine ${fmt(s.cpu.otherMsPerSec, 0)} ms/s`);
+  out(`      apart: ${apart}bench ${fmt(s.cpu.benchPerOrder, 2)} ms/order; other processes on the machine ≈${fmt(s.cpu.otherMsPerSec, 0)} ms/s`);
   const req = (v) => (v === undefined ? 'n/a' : fmt(v, 2));
   out(
     `   per order: ${fmt(s.pg.commitsPerOrder, 2)} PG commits, ${fmt(s.pg.rowsPerOrder, 2)} rows written, Kafka requests ${req(s.kafka.producePerOrder)} Produce / ${req(s.kafka.offsetCommitPerOrder)} OffsetCommit` +
