@@ -116,9 +116,11 @@ async function main() {
       await attempt('stopping the services', () => cluster.stop());
       await events.end();
       await attempt('dropping the databases', () => cluster.dropDatabases());
-      await attempt('dropping the floor database', async () => {
-        await stats.query(`DROP DATABASE IF EXISTS "${floorDatabase}" WITH (FORCE)`);
-      });
+      if (floorRig) {
+        await attempt('dropping the floor database', async () => {
+          await stats.query(`DROP DATABASE IF EXISTS "${floorDatabase}" WITH (FORCE)`);
+        });
+      }
       await stats.end();
       await attempt('deleting topics and groups', async () => {
         const cleaner = kafka.admin();

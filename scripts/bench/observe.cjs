@@ -17,19 +17,25 @@ class CountingClient {
     this.client = new Client({ connectionString });
     this.client.on('error', () => undefined);
     this.queries = 0;
+    this.connected = false;
   }
 
-  connect() {
-    return this.client.connect();
+  async connect() {
+    await this.client.connect();
+    this.connected = true;
   }
 
   async query(sql, params) {
+    // pg queues a query on a client that never connected until it does: fail instead of hanging.
+    if (!this.connected) throw new Error('not connected');
     this.queries++;
     return (await this.client.query(sql, params)).rows;
   }
 
-  end() {
-    return this.client.end().catch(() => undefined);
+  async end() {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.client.end().catch(() => undefined);
   }
 }
 
