@@ -20,11 +20,32 @@ const { connect } = require('node:net');
 const { cpus } = require('node:os');
 const { join, relative } = require('node:path');
 const { Kafka, logLevel } = require('kafkajs');
-const { Cluster, REPO_ROOT, SERVICES, StorefrontClient, checkInvariants, databaseServerUrl, kafkaBrokers, signDevToken, waitForQuiet } = require('@orderflow/testkit');
+const {
+  Cluster,
+  REPO_ROOT,
+  SERVICES,
+  StorefrontClient,
+  checkInvariants,
+  databaseServerUrl,
+  kafkaBrokers,
+  signDevToken,
+  waitForQuiet,
+} = require('@orderflow/testkit');
 const { Child } = require('./bench/child.cjs');
 const { FloorRig } = require('./bench/floor-rig.cjs');
 const { deriveFloorWork } = require('./bench/floor-work.cjs');
-const { CountingClient, OrderEvents, pgCounters, diffCounters, scrapeKafkaRequests, topicEnds, groupOffsets, lagOf, cpuSnapshot, cpuDelta } = require('./bench/observe.cjs');
+const {
+  CountingClient,
+  OrderEvents,
+  pgCounters,
+  diffCounters,
+  scrapeKafkaRequests,
+  topicEnds,
+  groupOffsets,
+  lagOf,
+  cpuSnapshot,
+  cpuDelta,
+} = require('./bench/observe.cjs');
 const { OptionError, USAGE, parseOptions } = require('./bench/options.cjs');
 const { findKafkaPid, postmasterOf, rssMb } = require('./bench/procfs.cjs');
 const { table, cpuSplit, renderSvg } = require('./bench/report.cjs');
@@ -76,7 +97,10 @@ async function main() {
   const outDir = join(REPO_ROOT, '.cache/bench', new Date(startedAt).toISOString().replace(/[:.]/g, '-'));
   mkdirSync(outDir, { recursive: true });
   const catalogFile = join(REPO_ROOT, 'scripts/bench-catalog.json');
-  const brokers = kafkaBrokers().split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = kafkaBrokers()
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   const serverUrl = databaseServerUrl();
   const floorDatabase = `orderflow_floor_bench_${id}`;
 
@@ -86,12 +110,20 @@ async function main() {
   for (const sku of SKUS) {
     const stock = catalog.find((p) => p.sku === sku)?.stock ?? 0;
     if (stock < worstCaseUnitsPerSku(maxOrders)) {
-      throw new Error(`${relative(REPO_ROOT, catalogFile)}: ${sku} has ${stock} units, the sweep may take ${worstCaseUnitsPerSku(maxOrders)}; raise its stock`);
+      throw new Error(
+        `${relative(REPO_ROOT, catalogFile)}: ${sku} has ${stock} units, the sweep may take ${worstCaseUnitsPerSku(maxOrders)}; raise its stock`,
+      );
     }
   }
 
   const secret = randomBytes(32).toString('hex');
-  const cluster = new Cluster({ topicPrefix: prefix, databaseSuffix: `_bench_${id}`, basePort: 3200, jwtSecret: secret, logDir: join(outDir, 'logs') });
+  const cluster = new Cluster({
+    topicPrefix: prefix,
+    databaseSuffix: `_bench_${id}`,
+    basePort: 3200,
+    jwtSecret: secret,
+    logDir: join(outDir, 'logs'),
+  });
   const kafka = new Kafka({ clientId: 'orderflow-bench', brokers, logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   const stats = new CountingClient(`${serverUrl}/postgres`);
@@ -131,7 +163,9 @@ async function main() {
           // Members that just left may still be listed for a moment.
           for (let i = 0; i < 5 && ours.length > 0; i++) {
             const res = await cleaner.deleteGroups(ours).catch((error) => error.groups ?? []);
-            const left = res.filter((r) => r.errorCode && r.errorCode !== 0 && r.error?.type !== 'GROUP_ID_NOT_FOUND').map((r) => r.groupId);
+            const left = res
+              .filter((r) => r.errorCode && r.errorCode !== 0 && r.error?.type !== 'GROUP_ID_NOT_FOUND')
+              .map((r) => r.groupId);
             ours.splice(0, ours.length, ...left);
             if (ours.length > 0) await sleep(1_000);
           }
@@ -143,18 +177,12 @@ async function main() {
         }
       });
       await admin.disconnect().catch(() => undefined);
-      out(problems.length ? `cleanup: ${problems.join('; ')}` : `cleaned up: topics and groups ${prefix}*, databases *_bench_${id} removed`);
+      out(
+        problems.length
+          ? `cleanup: ${problems.join('; ')}`
+          : `cleaned up: topics and groups ${prefix}*, databases *_bench_${id} removed`,
+      );
     })());
-  let interrupted = false;
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => {
-      if (interrupted) process.exit(130);
-      interrupted = true;
-      endProgress();
-      out(`\n${signal}: cleaning up (again to leave at once)…`);
-      cleanup().finally(() => process.exit(130));
-    });
-  }
 
   const results = {
     id,
@@ -167,13 +195,42 @@ async function main() {
     ratios: undefined,
     invariants: undefined,
   };
+  const svgFile = join(outDir, 'plot.svg');
+  const jsonFile = join(outDir, 'results.json');
+  let written = false;
+  const writeResults = () => {
+    // An unknown figure is written as null rather than left out, so every step has the same keys.
+    writeFileSync(jsonFile, `${JSON.stringify(results, (_, v) => (v === undefined ? null : v), 2)}\n`);
+    written = true;
+  };
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      endProgress();
+      out(`\n${signal}: cleaning up (again to leave at once)…`);
+      results.error = `interrupted by ${signal}`;
+      if (!written) {
+        writeResults();
+        out(`partial results: ${jsonFile}`);
+      }
+      cleanup().finally(() => process.exit(130));
+    });
+  }
+
   let exitCode = 0;
   try {
     // ── start ───────────────────────────────────────────────────────────────
-    out(`bench ${id}: services on ports 3200-3203, topics ${prefix}*, databases *_bench_${id}; results in ${relative(REPO_ROOT, outDir)}`);
+    out(
+      `bench ${id}: services on ports 3200-3203, topics ${prefix}*, databases *_bench_${id}; results in ${relative(REPO_ROOT, outDir)}`,
+    );
     const busy = [];
     for (const s of SERVICES) if (await portAnswers(cluster.services[s].port)) busy.push(cluster.services[s].port);
-    if (busy.length) throw new Error(`port(s) ${busy.join(', ')} already answer: is another bench running? (it would share the machine and spoil both)`);
+    if (busy.length)
+      throw new Error(
+        `port(s) ${busy.join(', ')} already answer: is another bench running? (it would share the machine and spoil both)`,
+      );
     await cluster.start();
     // A service that could not listen exits; another process answering on its port would fool the readiness check.
     const dead = SERVICES.filter((s) => !cluster.services[s].running);
@@ -209,9 +266,17 @@ async function main() {
       const pct = (ms) => (ms === undefined ? undefined : (ms / d.wallMs) * 100);
       const perService = Object.fromEntries(SERVICES.map((s) => [s, pct(d.ms[s])]));
       const total = SERVICES.reduce((n, s) => n + (perService[s] ?? 0), 0);
-      results.idle = { seconds: d.wallMs / 1000, percentOfOneCore: { ...perService, total }, postgres: pct(d.ms.postgres), kafka: pct(d.ms.kafka), machine: pct(d.machine) };
+      results.idle = {
+        seconds: d.wallMs / 1000,
+        percentOfOneCore: { ...perService, total },
+        postgres: pct(d.ms.postgres),
+        kafka: pct(d.ms.kafka),
+        machine: pct(d.machine),
+      };
       out(`   services ${fmt(total, 2)} % of one core: ${SERVICES.map((s) => `${s} ${fmt(perService[s], 2)} %`).join(', ')}`);
-      out(`   (shared, for context: PostgreSQL ${fmt(results.idle.postgres, 2)} %, Kafka ${fmt(results.idle.kafka, 2)} %, whole machine ${fmt(results.idle.machine, 1)} % of one core)`);
+      out(
+        `   (shared, for context: PostgreSQL ${fmt(results.idle.postgres, 2)} %, Kafka ${fmt(results.idle.kafka, 2)} %, whole machine ${fmt(results.idle.machine, 1)} % of one core)`,
+      );
     }
 
     // ── system sweep ────────────────────────────────────────────────────────
@@ -220,7 +285,10 @@ async function main() {
     const progress = progressPrinter();
     const loadgen = new Child(join(__dirname, 'bench/loadgen.cjs'), [], {
       name: 'load generator',
-      onProgress: (p) => progress(`sent ${p.sent}/${p.total}, accepted ${p.accepted}, refused ${p.refused}, in flight ${p.inFlight}${p.queued ? `, queued for a socket ${p.queued}` : ''}`),
+      onProgress: (p) =>
+        progress(
+          `sent ${p.sent}/${p.total}, accepted ${p.accepted}, refused ${p.refused}, in flight ${p.inFlight}${p.queued ? `, queued for a socket ${p.queued}` : ''}`,
+        ),
     });
     children.push(loadgen);
     await loadgen.ready;
@@ -248,7 +316,10 @@ async function main() {
       }
       out(`\n── system at ${rate} orders/s for ${options.seconds} s (${elapsed(startedAt)} into the run)`);
       // Never give up before the 10 s the verdict needs; otherwise as long as the budget allows.
-      const drainTimeoutMs = Math.max(10_000, Math.min(options.drainTimeout * 1000, sweepDeadline - Date.now() - options.seconds * 1000));
+      const drainTimeoutMs = Math.max(
+        10_000,
+        Math.min(options.drainTimeout * 1000, sweepDeadline - Date.now() - options.seconds * 1000),
+      );
       const step = await systemStep({ rate, firstNumber: nextOrder, drainTimeoutMs });
       nextOrder += step.offered;
       acceptedTotal += step.accepted;
@@ -263,7 +334,15 @@ async function main() {
       const startPos = await events.maxPosition();
       const kBefore = await Promise.all(SERVICES.map((s) => scrapeKafkaRequests(cluster.url(s))));
       const cpuBefore = cpuSnapshot({ pids: () => ({ ...servicePids(), loadgen: loadgen.pid }), postmaster, kafka: kafkaPid });
-      const r = await loadgen.request('run', { url: cluster.url('orders'), tokens, rate, seconds: options.seconds, firstNumber, sockets: options.sockets, timeoutMs: HTTP_TIMEOUT_MS });
+      const r = await loadgen.request('run', {
+        url: cluster.url('orders'),
+        tokens,
+        rate,
+        seconds: options.seconds,
+        firstNumber,
+        sockets: options.sockets,
+        timeoutMs: HTTP_TIMEOUT_MS,
+      });
       endProgress();
       allAccepted.push(...r.accepted);
       // Drain: until every accepted order of this step is terminal, or give up.
@@ -273,7 +352,9 @@ async function main() {
         await events.pollTerminal(startPos);
         pending = r.accepted.reduce((n, id) => n + (events.terminal.has(id) ? 0 : 1), 0);
         if (pending === 0 || Date.now() >= drainDeadline) break;
-        progress(`draining: ${pending} of ${r.accepted.length} accepted orders not terminal, ${((Date.now() - r.lastSendAt) / 1000).toFixed(1)} s after the last send`);
+        progress(
+          `draining: ${pending} of ${r.accepted.length} accepted orders not terminal, ${((Date.now() - r.lastSendAt) / 1000).toFixed(1)} s after the last send`,
+        );
         await sleep(250);
       }
       endProgress();
@@ -310,9 +391,19 @@ async function main() {
       const total = Object.values(split).reduce((n, v) => n + (v ?? 0), 0);
       const pg = diffCounters(pgBefore, pgAfter);
       const requests = (api) => {
-        const per = SERVICES.map((_, i) => (kBefore[i] && kAfter[i] ? (kAfter[i][api] ?? 0) - (kBefore[i][api] ?? 0) : undefined));
+        const per = SERVICES.map((_, i) =>
+          kBefore[i] && kAfter[i] ? (kAfter[i][api] ?? 0) - (kBefore[i][api] ?? 0) : undefined,
+        );
         const known = per.filter((v) => v !== undefined);
-        return known.length === 0 ? undefined : { perOrder: perOrder(known.reduce((a, b) => a + b, 0), accepted), services: known.length };
+        return known.length === 0
+          ? undefined
+          : {
+              perOrder: perOrder(
+                known.reduce((a, b) => a + b, 0),
+                accepted,
+              ),
+              services: known.length,
+            };
       };
       const produce = requests('Produce');
       const offsetCommit = requests('OffsetCommit');
@@ -339,7 +430,10 @@ async function main() {
         maxInFlight: r.maxInFlight,
         cpu: {
           wallMs: cpu.wallMs,
-          perOrder: { ...Object.fromEntries(Object.entries(split).map(([k, v]) => [k, perOrder(v, accepted)])), total: perOrder(total, accepted) },
+          perOrder: {
+            ...Object.fromEntries(Object.entries(split).map(([k, v]) => [k, perOrder(v, accepted)])),
+            total: perOrder(total, accepted),
+          },
           loadgenPerOrder: perOrder(cpu.ms.loadgen, accepted),
           benchPerOrder: perOrder(cpu.bench, accepted),
           otherMsPerSec: ((cpu.machine - total - (cpu.ms.loadgen ?? 0) - cpu.bench) / cpu.wallMs) * 1000,
@@ -360,7 +454,9 @@ async function main() {
     }
 
     // ── quiet, derivation, invariants ───────────────────────────────────────
-    out(`\n── waiting until every accepted order is terminal and every consumer group caught up (${elapsed(startedAt)} into the run)`);
+    out(
+      `\n── waiting until every accepted order is terminal and every consumer group caught up (${elapsed(startedAt)} into the run)`,
+    );
     const quietBoundMs = Math.max(60_000, deadline - Date.now() - (floorReserveS + CLEANUP_RESERVE_S) * 1000);
     const quiet = await waitForCaughtUp(quietBoundMs);
     async function waitForCaughtUp(boundMs) {
@@ -370,7 +466,10 @@ async function main() {
       while (Date.now() < until) {
         await events.pollTerminal(0);
         const pending = allAccepted.reduce((n, id) => n + (events.terminal.has(id) ? 0 : 1), 0);
-        const lag = lagOf(await topicEnds(admin, prefix, (t) => !t.startsWith('floor.')), await groupOffsets(admin, prefix, (g) => !g.startsWith('floor.')));
+        const lag = lagOf(
+          await topicEnds(admin, prefix, (t) => !t.startsWith('floor.')),
+          await groupOffsets(admin, prefix, (g) => !g.startsWith('floor.')),
+        );
         state = { pending, lag };
         // Twice in a row: a handler that just committed may have published more.
         streak = pending === 0 && lag === 0 ? streak + 1 : 0;
@@ -382,7 +481,10 @@ async function main() {
       return { ok: false, ...state };
     }
     endProgress();
-    if (!quiet.ok) out(`   not caught up after ${(quietBoundMs / 1000).toFixed(0)} s: ${quiet.pending} orders not terminal, lag ${quiet.lag}; the derived floor work undercounts`);
+    if (!quiet.ok)
+      out(
+        `   not caught up after ${(quietBoundMs / 1000).toFixed(0)} s: ${quiet.pending} orders not terminal, lag ${quiet.lag}; the derived floor work undercounts`,
+      );
     // A backend that went idle may hold its statistics back for up to 10 s (PostgreSQL ≥ 15),
     // and the services' connections are not ours to flush: let that pass once, for the sweep's totals.
     await sleep(Math.max(1_500, STATS_IDLE_FLUSH_MS - (Date.now() - lastLoadEndedAt)));
@@ -401,7 +503,11 @@ async function main() {
     } catch (error) {
       results.invariants = { ok: false, violations: [`could not check: ${error.message}`] };
     }
-    out(results.invariants.ok ? '   all hold' : `   VIOLATED (${results.invariants.violations.length}): ${results.invariants.violations.slice(0, 8).join('; ')}`);
+    out(
+      results.invariants.ok
+        ? '   all hold'
+        : `   VIOLATED (${results.invariants.violations.length}): ${results.invariants.violations.slice(0, 8).join('; ')}`,
+    );
     if (!results.invariants.ok) exitCode = 1;
 
     // The message shape the floor copies: average event data (the Kafka value) and metadata (the headers).
@@ -414,7 +520,9 @@ async function main() {
       const pg = diffCounters(sweepBefore.pg, sweepAfter.pg);
       const measured = {
         orders: acceptedTotal,
-        producedByTopic: Object.fromEntries(Object.keys(sweepAfter.ends).map((t) => [t, sweepAfter.ends[t] - (sweepBefore.ends[t] ?? 0)])),
+        producedByTopic: Object.fromEntries(
+          Object.keys(sweepAfter.ends).map((t) => [t, sweepAfter.ends[t] - (sweepBefore.ends[t] ?? 0)]),
+        ),
         consumedByGroup: Object.fromEntries(
           Object.entries(sweepAfter.offsets).map(([g, byTopic]) => [
             g,
@@ -428,9 +536,17 @@ async function main() {
       const work = deriveFloorWork(measured);
       results.floor = { derivedFrom: measured, work, steps: [] };
       out(`\n── floor: kafkajs + pg only, doing per order what the system did over its sweep (${acceptedTotal} orders)`);
-      out(`   produce ${fmt(work.perOrder.produced, 2)} messages (${Object.entries(work.producedPerOrder).map(([t, p]) => `${t} ${fmt(p, 2)}`).join(', ')}), value ~${work.valueBytes} B + ${work.headerCount} headers ~${work.headerBytes} B`);
-      out(`   consume ${fmt(work.perOrder.consumed, 2)} (system consumed ${fmt(work.measuredConsumedPerOrder, 2)}) with ${work.groups.length} groups: ${work.groups.map((g) => `${g.name} ← ${g.topics.join('+')}`).join('; ')}`);
-      out(`   write ${fmt(work.perOrder.inserted, 2)} inserted + ${fmt(work.perOrder.updated, 2)} updated + ${fmt(work.perOrder.deleted, 2)} deleted rows in ${fmt(work.perOrder.transactions, 2)} transactions (${fmt(work.perDelivery.transactions, 3)} per message consumed)`);
+      out(
+        `   produce ${fmt(work.perOrder.produced, 2)} messages (${Object.entries(work.producedPerOrder)
+          .map(([t, p]) => `${t} ${fmt(p, 2)}`)
+          .join(', ')}), value ~${work.valueBytes} B + ${work.headerCount} headers ~${work.headerBytes} B`,
+      );
+      out(
+        `   consume ${fmt(work.perOrder.consumed, 2)} (system consumed ${fmt(work.measuredConsumedPerOrder, 2)}) with ${work.groups.length} groups: ${work.groups.map((g) => `${g.name} ← ${g.topics.join('+')}`).join('; ')}`,
+      );
+      out(
+        `   write ${fmt(work.perOrder.inserted, 2)} inserted + ${fmt(work.perOrder.updated, 2)} updated + ${fmt(work.perOrder.deleted, 2)} deleted rows in ${fmt(work.perOrder.transactions, 2)} transactions (${fmt(work.perDelivery.transactions, 3)} per message consumed)`,
+      );
       floorRig = new FloorRig({
         work,
         admin,
@@ -456,12 +572,17 @@ async function main() {
           continue;
         }
         out(`\n── floor at ${rate} orders/s for ${options.floorSeconds} s (${elapsed(startedAt)} into the run)`);
-        const drainTimeoutMs = Math.max(10_000, Math.min(options.drainTimeout * 1000, floorDeadline - Date.now() - options.floorSeconds * 1000));
+        const drainTimeoutMs = Math.max(
+          10_000,
+          Math.min(options.drainTimeout * 1000, floorDeadline - Date.now() - options.floorSeconds * 1000),
+        );
         const step = await floorRig.step(rate, options.floorSeconds, drainTimeoutMs);
         endProgress();
         results.floor.steps.push(step);
         printStep(step, ['producer', 'consumers']);
-        out(`   did per order: ${fmt(step.kafka.producedPerOrder, 2)} messages produced, ${fmt(step.pg.rowsPerOrder, 2)} rows in ${fmt(step.pg.commitsPerOrder, 2)} commits (target ${fmt(work.perOrder.produced, 2)}, ${fmt(work.perOrder.inserted + work.perOrder.updated + work.perOrder.deleted, 2)}, ${fmt(work.perOrder.transactions, 2)})`);
+        out(
+          `   did per order: ${fmt(step.kafka.producedPerOrder, 2)} messages produced, ${fmt(step.pg.rowsPerOrder, 2)} rows in ${fmt(step.pg.commitsPerOrder, 2)} commits (target ${fmt(work.perOrder.produced, 2)}, ${fmt(work.perOrder.inserted + work.perOrder.updated + work.perOrder.deleted, 2)}, ${fmt(work.perOrder.transactions, 2)})`,
+        );
         if (shouldStop(results.floor.steps.filter((s) => !s.skipped))) floorStop = 'two consecutive rates not sustained';
       }
       await floorRig.stop();
@@ -479,16 +600,31 @@ async function main() {
     }
     out('');
     printRatios(results.ratios);
-    out(`invariants: ${results.invariants.ok ? 'all hold' : `VIOLATED — ${results.invariants.violations.slice(0, 3).join('; ')}`}`);
+    out(
+      `invariants: ${results.invariants.ok ? 'all hold' : `VIOLATED — ${results.invariants.violations.slice(0, 3).join('; ')}`}`,
+    );
     results.finishedAt = new Date().toISOString();
     results.durationSeconds = (Date.now() - startedAt) / 1000;
-    const svgFile = join(outDir, 'plot.svg');
-    const jsonFile = join(outDir, 'results.json');
-    writeFileSync(svgFile, renderSvg({ title: `Orderflow bench ${results.startedAt} — system (solid) vs framework-free floor (dashed)`, system: results.system, floor: results.floor?.steps }));
-    writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(
+      svgFile,
+      renderSvg({
+        title: `Orderflow bench ${results.startedAt} — system (solid) vs framework-free floor (dashed)`,
+        system: results.system,
+        floor: results.floor?.steps,
+      }),
+    );
+    writeResults();
     out(`plot:    ${svgFile}`);
     out(`results: ${jsonFile}`);
     out(`service logs: ${join(outDir, 'logs')}`);
+  } catch (error) {
+    // What was measured before the failure is still worth keeping.
+    results.error = error.message;
+    if (!written) {
+      writeResults();
+      out(`partial results: ${jsonFile}`);
+    }
+    throw error;
   } finally {
     await cleanup();
     out(`total ${elapsed(startedAt)}`);
@@ -529,29 +665,50 @@ async function messageShape(cluster, since) {
     headers += row.n * Number(row.headers);
     keys += row.n * Number(row.keys);
   }
-  return n ? { valueBytes: value / n, headerBytes: headers / n, headerCount: keys / n } : { valueBytes: 600, headerBytes: 400, headerCount: 10 };
+  return n
+    ? { valueBytes: value / n, headerBytes: headers / n, headerCount: keys / n }
+    : { valueBytes: 600, headerBytes: 400, headerCount: 10 };
 }
 
 function printStep(s, processes) {
   const refused = Object.entries(s.statusCounts)
     .filter(([k]) => k !== '202')
     .map(([k, n]) => `${n}× ${k}`);
-  out(`   offered ${fmt(s.offeredPerSec)}/s (${s.offered}), accepted ${fmt(s.acceptedPerSec)}/s (${s.accepted}), refused ${refused.length ? refused.join(', ') : 0}, completed ${fmt(s.completedPerSec)}/s${s.completed !== undefined ? ` (${s.completed} completed, ${s.cancelled} cancelled)` : ''}`);
-  const drain = s.gaveUp ? `gave up after ${(s.drainTimeoutMs / 1000).toFixed(0)} s with ${s.pending} not terminal` : `drained ${fmt(s.drainMs / 1000)} s after the last send`;
+  out(
+    `   offered ${fmt(s.offeredPerSec)}/s (${s.offered}), accepted ${fmt(s.acceptedPerSec)}/s (${s.accepted}), refused ${refused.length ? refused.join(', ') : 0}, completed ${fmt(s.completedPerSec)}/s${s.completed !== undefined ? ` (${s.completed} completed, ${s.cancelled} cancelled)` : ''}`,
+  );
+  const drain = s.gaveUp
+    ? `gave up after ${(s.drainTimeoutMs / 1000).toFixed(0)} s with ${s.pending} not terminal`
+    : `drained ${fmt(s.drainMs / 1000)} s after the last send`;
   // When the drain gave up, the percentiles cover only the orders that finished: the rest took longer.
   const of = s.pending > 0 ? ` (of the ${s.latency.count} terminal orders only)` : '';
-  out(`   placed→terminal p50 ${fmt(s.latency.p50, 0)} ms, p90 ${fmt(s.latency.p90, 0)}, p99 ${fmt(s.latency.p99, 0)}, max ${fmt(s.latency.max, 0)}${of}; ${drain}`);
-  if (s.lateMs?.p99 > 50) out(`   note: the generator sent late (p99 ${fmt(s.lateMs.p99, 0)} ms behind schedule): the offered rate was not quite offered`);
-  if (s.maxQueued > 0) out(`   note: up to ${s.maxQueued} requests waited for one of the ${s.maxInFlight} sockets (raise --sockets)`);
+  out(
+    `   placed→terminal p50 ${fmt(s.latency.p50, 0)} ms, p90 ${fmt(s.latency.p90, 0)}, p99 ${fmt(s.latency.p99, 0)}, max ${fmt(s.latency.max, 0)}${of}; ${drain}`,
+  );
+  if (s.lateMs?.p99 > 50)
+    out(
+      `   note: the generator sent late (p99 ${fmt(s.lateMs.p99, 0)} ms behind schedule): the offered rate was not quite offered`,
+    );
+  if (s.maxQueued > 0)
+    out(`   note: up to ${s.maxQueued} requests waited for one of the ${s.maxInFlight} sockets (raise --sockets)`);
   out(`   CPU ms/order: ${cpuSplit(s.cpu.perOrder, [...processes, 'postgres', 'kafka'])}`);
   const apart = s.cpu.loadgenPerOrder !== undefined ? `load generator ${fmt(s.cpu.loadgenPerOrder, 2)}, ` : '';
-  out(`      apart: ${apart}bench ${fmt(s.cpu.benchPerOrder, 2)} ms/order; other processes on the machine ≈${fmt(s.cpu.otherMsPerSec, 0)} ms/s`);
+  out(
+    `      apart: ${apart}bench ${fmt(s.cpu.benchPerOrder, 2)} ms/order; other processes on the machine ≈${fmt(s.cpu.otherMsPerSec, 0)} ms/s`,
+  );
   const req = (v) => (v === undefined ? 'n/a' : fmt(v, 2));
   out(
     `   per order: ${fmt(s.pg.commitsPerOrder, 2)} PG commits, ${fmt(s.pg.rowsPerOrder, 2)} rows written, Kafka requests ${req(s.kafka.producePerOrder)} Produce / ${req(s.kafka.offsetCommitPerOrder)} OffsetCommit` +
-      (s.kafka.servicesReporting !== undefined && s.kafka.servicesReporting > 0 && s.kafka.servicesReporting < 4 ? ` (${s.kafka.servicesReporting} of 4 services report them)` : ''),
+      (s.kafka.servicesReporting !== undefined && s.kafka.servicesReporting > 0 && s.kafka.servicesReporting < 4
+        ? ` (${s.kafka.servicesReporting} of 4 services report them)`
+        : ''),
   );
-  if (s.rssMb) out(`   RSS: ${Object.entries(s.rssMb).map(([k, v]) => `${k} ${fmt(v, 0)} MB`).join(', ')}`);
+  if (s.rssMb)
+    out(
+      `   RSS: ${Object.entries(s.rssMb)
+        .map(([k, v]) => `${k} ${fmt(v, 0)} MB`)
+        .join(', ')}`,
+    );
   out(`   sustained: ${s.sustained ? 'yes' : `no (${s.reasons.join(', ')})`}`);
 }
 
@@ -566,7 +723,13 @@ function ratios(system, floor) {
   for (const s of ran(system)) {
     const f = floorRan.find((x) => x.rate === s.rate);
     if (!f) continue;
-    byRate.push({ rate: s.rate, system: s.cpu.perOrder.total, floor: f.cpu.perOrder.total, ratio: s.cpu.perOrder.total / f.cpu.perOrder.total, bothSustained: s.sustained && f.sustained });
+    byRate.push({
+      rate: s.rate,
+      system: s.cpu.perOrder.total,
+      floor: f.cpu.perOrder.total,
+      ratio: s.cpu.perOrder.total / f.cpu.perOrder.total,
+      bothSustained: s.sustained && f.sustained,
+    });
   }
   // The headline compares at the highest rate both sustained, else the lowest both ran.
   const headline = [...byRate].reverse().find((r) => r.bothSustained) ?? byRate[0];
@@ -584,14 +747,18 @@ function ratios(system, floor) {
 function printRatios(r) {
   const h = r.cpuPerOrder.headline;
   if (h) {
-    out(`CPU ms per order, system ÷ floor: ${fmt(h.system, 2)} ÷ ${fmt(h.floor, 2)} = ${fmt(h.ratio, 1)}× at ${h.rate} orders/s${h.bothSustained ? '' : ' (not sustained by both)'}`);
+    out(
+      `CPU ms per order, system ÷ floor: ${fmt(h.system, 2)} ÷ ${fmt(h.floor, 2)} = ${fmt(h.ratio, 1)}× at ${h.rate} orders/s${h.bothSustained ? '' : ' (not sustained by both)'}`,
+    );
     const others = r.cpuPerOrder.byRate.filter((x) => x !== h);
     if (others.length) out(`   other rates: ${others.map((x) => `${x.rate}/s ${fmt(x.ratio, 1)}×`).join(', ')}`);
   } else out('CPU ms per order, system ÷ floor: n/a (no rate ran in both sweeps)');
   const m = r.maxSustained;
   const sys = m.system === undefined ? 'none of the rates' : `${m.system} orders/s`;
   const flo = m.floor === undefined ? 'none of the rates' : `${m.floorIsLowerBound ? '≥ ' : ''}${m.floor} orders/s`;
-  out(`max sustained rate: system ${sys}, floor ${flo}; ratio ${m.ratio === undefined ? 'n/a' : `${m.floorIsLowerBound ? '≤ ' : ''}${fmt(m.ratio, 3)}`}`);
+  out(
+    `max sustained rate: system ${sys}, floor ${flo}; ratio ${m.ratio === undefined ? 'n/a' : `${m.floorIsLowerBound ? '≤ ' : ''}${fmt(m.ratio, 3)}`}`,
+  );
 }
 
 main().then(

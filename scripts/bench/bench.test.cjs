@@ -63,12 +63,24 @@ test('WorkCredit pays the owed transactions and rows per batch, batching when un
   assert.deepEqual(credit.take(3), []); // 0.75 of a transaction owed: nothing yet
   const txs = credit.take(5); // 2 transactions owed in all, 8 inserts, 4 updates, 2 deletes
   assert.equal(txs.length, 2);
-  assert.equal(txs.reduce((n, t) => n + t.inserted, 0), 8);
-  assert.equal(txs.reduce((n, t) => n + t.updated, 0), 4);
-  assert.equal(txs.reduce((n, t) => n + t.deleted, 0), 2);
+  assert.equal(
+    txs.reduce((n, t) => n + t.inserted, 0),
+    8,
+  );
+  assert.equal(
+    txs.reduce((n, t) => n + t.updated, 0),
+    4,
+  );
+  assert.equal(
+    txs.reduce((n, t) => n + t.deleted, 0),
+    2,
+  );
   const many = new WorkCredit({ transactions: 3, inserted: 4, updated: 0, deleted: 1 }).take(2);
   assert.equal(many.length, 6);
-  assert.equal(many.reduce((n, t) => n + t.inserted, 0), 8);
+  assert.equal(
+    many.reduce((n, t) => n + t.inserted, 0),
+    8,
+  );
 });
 
 test('deriveFloorWork turns the measured sweep into per-order and per-message work', () => {
@@ -134,7 +146,10 @@ test('options: defaults, overrides, and errors that name the option', () => {
   assert.deepEqual(o.rates, [20, 50]);
   assert.equal(o.seconds, 10);
   assert.equal(o.floor, false);
-  assert.throws(() => parseOptions(['--rates', '50,20']), (e) => e instanceof OptionError && /--rates/.test(e.message));
+  assert.throws(
+    () => parseOptions(['--rates', '50,20']),
+    (e) => e instanceof OptionError && /--rates/.test(e.message),
+  );
   assert.throws(() => parseOptions(['--seconds', '-1']), /--seconds/);
   assert.throws(() => parseOptions(['--sockets', '2.5']), /--sockets/);
   assert.throws(() => parseOptions(['--frobnicate']), /unknown option --frobnicate/);
@@ -168,7 +183,11 @@ test('the plot is standalone SVG and the table has a row per rate', () => {
     pg: { commitsPerOrder: 20 },
     kafka: {},
   });
-  const svg = renderSvg({ title: 'a <title>', system: [step(50, true), step(100, false), { rate: 200, skipped: 'time budget' }], floor: [step(50, true)] });
+  const svg = renderSvg({
+    title: 'a <title>',
+    system: [step(50, true), step(100, false), { rate: 200, skipped: 'time budget' }],
+    floor: [step(50, true)],
+  });
   assert.match(svg, /^<\?xml[^]*<svg [^]*<\/svg>\n$/);
   assert.doesNotMatch(svg, /<script|href=|@import|url\(/);
   assert.match(svg, /a &lt;title&gt;/);

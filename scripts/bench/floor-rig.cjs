@@ -59,7 +59,8 @@ class FloorRig {
   /** Messages order n yields to all groups together: when the floor has seen that many, it is done. */
   deliveriesOf(n) {
     let d = 0;
-    for (const [topic, p] of Object.entries(this.work.producedPerOrder)) d += messagesOfOrder(n, p) * (this.groupsByTopic[topic] ?? 0);
+    for (const [topic, p] of Object.entries(this.work.producedPerOrder))
+      d += messagesOfOrder(n, p) * (this.groupsByTopic[topic] ?? 0);
     return d;
   }
 
@@ -69,7 +70,11 @@ class FloorRig {
     const realTopics = Object.keys(work.producedPerOrder);
     const meta = await admin.fetchTopicMetadata({ topics: realTopics.map((t) => `${this.prefix}${t}`) });
     const partitions = Object.fromEntries(meta.topics.map((t) => [t.name.slice(this.prefix.length), t.partitions.length]));
-    const topics = realTopics.map((t) => ({ topic: `${this.floorPrefix}${t}`, numPartitions: partitions[t] || 3, replicationFactor: 1 }));
+    const topics = realTopics.map((t) => ({
+      topic: `${this.floorPrefix}${t}`,
+      numPartitions: partitions[t] || 3,
+      replicationFactor: 1,
+    }));
     await admin.createTopics({ topics, waitForLeaders: false });
     await waitForLeaders(
       admin,
@@ -88,7 +93,9 @@ class FloorRig {
     db.on('error', () => undefined);
     await db.connect();
     try {
-      await db.query('CREATE TABLE floor_rows (id bigserial PRIMARY KEY, v jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+      await db.query(
+        'CREATE TABLE floor_rows (id bigserial PRIMARY KEY, v jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
+      );
       await db.query('CREATE TABLE floor_state (id integer PRIMARY KEY, n bigint NOT NULL DEFAULT 0)');
       await db.query('INSERT INTO floor_state (id) SELECT generate_series(0, $1::int - 1)', [work.groups.length * 1000]);
     } finally {
@@ -97,7 +104,10 @@ class FloorRig {
 
     this.producer = new Child(WORKER, ['producer'], {
       name: 'floor producer',
-      onProgress: (p) => this.onProgress(`sent ${p.sent}/${p.total} orders, acked ${p.accepted}, failed ${p.refused}; ${this.processed} messages consumed so far`),
+      onProgress: (p) =>
+        this.onProgress(
+          `sent ${p.sent}/${p.total} orders, acked ${p.accepted}, failed ${p.refused}; ${this.processed} messages consumed so far`,
+        ),
     });
     this.consumers = work.groups.map(
       (g, i) =>
@@ -233,7 +243,10 @@ class FloorRig {
       lateMs: result.lateMs,
       cpu: {
         wallMs: cpu.wallMs,
-        perOrder: { ...Object.fromEntries(Object.entries(split).map(([k, v]) => [k, perOrder(v, accepted)])), total: perOrder(total, accepted) },
+        perOrder: {
+          ...Object.fromEntries(Object.entries(split).map(([k, v]) => [k, perOrder(v, accepted)])),
+          total: perOrder(total, accepted),
+        },
         benchPerOrder: perOrder(cpu.bench, accepted),
         otherMsPerSec: ((cpu.machine - total - cpu.bench) / cpu.wallMs) * 1000,
       },

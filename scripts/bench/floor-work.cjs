@@ -42,7 +42,10 @@ function deriveFloorWork(m) {
   // The floor delivers every produced message to every group that read its topic.
   const deliveriesPerOrder = groups.reduce((n, g) => n + g.topics.reduce((k, t) => k + producedPerOrder[t], 0), 0);
   const measuredConsumedPerOrder =
-    Object.values(m.consumedByGroup).reduce((n, byTopic) => n + Object.values(byTopic).reduce((k, v) => k + Math.max(0, v), 0), 0) / m.orders;
+    Object.values(m.consumedByGroup).reduce(
+      (n, byTopic) => n + Object.values(byTopic).reduce((k, v) => k + Math.max(0, v), 0),
+      0,
+    ) / m.orders;
   const perOrder = {
     produced: Object.values(producedPerOrder).reduce((a, b) => a + b, 0),
     consumed: deliveriesPerOrder,

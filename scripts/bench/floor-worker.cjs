@@ -32,11 +32,17 @@ function producerRole() {
   let shape;
 
   async function setup({ brokers, topics, valueBytes, headerBytes, headerCount }) {
-    producer = kafkaClient(brokers, 'bench-floor-producer').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    producer = kafkaClient(brokers, 'bench-floor-producer').producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
     producer.on(producer.events.REQUEST, countRequest);
     await producer.connect();
     const headerValue = 'h'.repeat(Math.max(1, Math.round(headerBytes / Math.max(1, headerCount)) - 6));
-    const headers = Object.fromEntries(Array.from({ length: headerCount }, (_, i) => [`ce_h${String(i).padStart(2, '0')}`, headerValue]));
+    const headers = Object.fromEntries(
+      Array.from({ length: headerCount }, (_, i) => [`ce_h${String(i).padStart(2, '0')}`, headerValue]),
+    );
     // {"o":123456,"t":1700000000000.123,"p":"…"}: the padding brings it to the measured size.
     const pad = 'x'.repeat(Math.max(0, valueBytes - 48));
     shape = { topics, headers, pad };
@@ -62,7 +68,8 @@ function producerRole() {
       const orders = queued;
       queued = [];
       const byTopic = new Map();
-      for (const o of orders) for (const [topic, message] of o.messages) (byTopic.get(topic) ?? byTopic.set(topic, []).get(topic)).push(message);
+      for (const o of orders)
+        for (const [topic, message] of o.messages) (byTopic.get(topic) ?? byTopic.set(topic, []).get(topic)).push(message);
       inFlight = producer
         .sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
         .then(
@@ -91,7 +98,8 @@ function producerRole() {
       queued.push({ n, messages });
     };
 
-    const progress = () => process.send({ type: 'progress', sent, total, accepted: acked, refused: failed, inFlight: sent - acked - failed });
+    const progress = () =>
+      process.send({ type: 'progress', sent, total, accepted: acked, refused: failed, inFlight: sent - acked - failed });
     const timer = setInterval(progress, 1000);
     const start = epochNow() + 5;
     await new Promise((resolve) => {
@@ -117,7 +125,17 @@ function producerRole() {
     }
     clearInterval(timer);
     progress();
-    return { offered: total, sent, accepted: acked, failed, errors, firstSendAt, lastSendAt, messagesByTopic, lateMs: latencySummary(lateMs) };
+    return {
+      offered: total,
+      sent,
+      accepted: acked,
+      failed,
+      errors,
+      firstSendAt,
+      lastSendAt,
+      messagesByTopic,
+      lateMs: latencySummary(lateMs),
+    };
   }
 
   serve({ setup, run, stats: async () => ({ requests: { ...requests } }) }, async () => producer?.disconnect());
@@ -142,14 +160,18 @@ function consumerRole() {
     try {
       for (const tx of txs) {
         await conn.query('BEGIN');
-        if (tx.inserted) await conn.query('INSERT INTO floor_rows (v) SELECT $1::jsonb FROM generate_series(1, $2)', [rowValue, tx.inserted]);
+        if (tx.inserted)
+          await conn.query('INSERT INTO floor_rows (v) SELECT $1::jsonb FROM generate_series(1, $2)', [rowValue, tx.inserted]);
         if (tx.updated) {
           const ids = Array.from({ length: Math.min(tx.updated, STATE_ROWS) }, () => stateBase + (stateCursor++ % STATE_ROWS));
           await conn.query('UPDATE floor_state SET n = n + 1 WHERE id = ANY($1::int[])', [ids]);
         }
         if (tx.deleted) {
           // Oldest first, like an outbox emptied by its relay; SKIP LOCKED so consumers never wait on each other.
-          await conn.query('DELETE FROM floor_rows WHERE id IN (SELECT id FROM floor_rows ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)', [tx.deleted]);
+          await conn.query(
+            'DELETE FROM floor_rows WHERE id IN (SELECT id FROM floor_rows ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)',
+            [tx.deleted],
+          );
         }
         await conn.query('COMMIT');
       }
@@ -180,7 +202,9 @@ function consumerRole() {
         const n = batch.messages.length;
         if (n === 0) return;
         await pay(credit.take(n));
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+        ]);
         const at = epochNow();
         for (const m of batch.messages) {
           const { o, t } = JSON.parse(m.value.toString('utf8'));

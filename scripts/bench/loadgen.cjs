@@ -56,7 +56,15 @@ async function run({ url: base, tokens, rate, seconds, firstNumber, sockets, tim
   const count = (key) => (statusCounts[key] = (statusCounts[key] ?? 0) + 1);
   const queued = () => Object.values(agent.requests).reduce((n, q) => n + q.length, 0);
   const progress = () =>
-    process.send({ type: 'progress', sent, total, accepted: accepted.length, refused: sent - accepted.length - inFlight.size, inFlight: inFlight.size, queued: queued() });
+    process.send({
+      type: 'progress',
+      sent,
+      total,
+      accepted: accepted.length,
+      refused: sent - accepted.length - inFlight.size,
+      inFlight: inFlight.size,
+      queued: queued(),
+    });
   const timer = setInterval(progress, 1000);
 
   const fire = (n, due) => {

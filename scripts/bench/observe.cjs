@@ -170,7 +170,8 @@ async function groupOffsets(admin, prefix, filter = () => true) {
 /** Messages each group still has to read: Σ (end − committed) over the topics it reads. */
 function lagOf(ends, offsets) {
   let lag = 0;
-  for (const byTopic of Object.values(offsets)) for (const [topic, done] of Object.entries(byTopic)) lag += Math.max(0, (ends[topic] ?? 0) - done);
+  for (const byTopic of Object.values(offsets))
+    for (const [topic, done] of Object.entries(byTopic)) lag += Math.max(0, (ends[topic] ?? 0) - done);
   return lag;
 }
 
@@ -191,7 +192,8 @@ function cpuSnapshot({ pids, postmaster, kafka }) {
 
 function cpuDelta(a, b) {
   const ms = {};
-  for (const name of Object.keys(b.ms)) ms[name] = a.ms[name] === undefined || b.ms[name] === undefined ? undefined : b.ms[name] - a.ms[name];
+  for (const name of Object.keys(b.ms))
+    ms[name] = a.ms[name] === undefined || b.ms[name] === undefined ? undefined : b.ms[name] - a.ms[name];
   return { wallMs: b.at - a.at, ms, machine: b.machine - a.machine, bench: b.bench - a.bench };
 }
 

@@ -51,16 +51,24 @@ class OptionError extends Error {}
 
 function positiveNumber(name, raw, { integer = false, allowZero = false } = {}) {
   const value = Number(raw);
-  const ok = raw !== undefined && raw !== '' && Number.isFinite(value) && (allowZero ? value >= 0 : value > 0) && (!integer || Number.isInteger(value));
+  const ok =
+    raw !== undefined &&
+    raw !== '' &&
+    Number.isFinite(value) &&
+    (allowZero ? value >= 0 : value > 0) &&
+    (!integer || Number.isInteger(value));
   if (!ok) {
     const kind = integer ? 'integer' : 'number';
-    throw new OptionError(`--${name} needs a ${allowZero ? 'non-negative' : 'positive'} ${kind}, got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`);
+    throw new OptionError(
+      `--${name} needs a ${allowZero ? 'non-negative' : 'positive'} ${kind}, got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`,
+    );
   }
   return value;
 }
 
 function rateList(name, raw) {
-  if (raw === undefined || raw === '') throw new OptionError(`--${name} needs a comma-separated list of rates, e.g. --${name} 50,100`);
+  if (raw === undefined || raw === '')
+    throw new OptionError(`--${name} needs a comma-separated list of rates, e.g. --${name} 50,100`);
   const rates = raw.split(',').map((part) => positiveNumber(name, part.trim()));
   for (let i = 1; i < rates.length; i++) {
     if (rates[i] <= rates[i - 1]) throw new OptionError(`--${name} must be strictly ascending, got ${raw}`);

@@ -145,4 +145,14 @@ function findKafkaPid(brokers, repoRoot) {
   return candidates.length === 1 ? candidates[0] : undefined;
 }
 
-module.exports = { processTimes, ownAndReapedMs, allProcesses, treeMs, machineBusyMs, rssMb, postmasterOf, findKafkaPid, MS_PER_TICK };
+module.exports = {
+  processTimes,
+  ownAndReapedMs,
+  allProcesses,
+  treeMs,
+  machineBusyMs,
+  rssMb,
+  postmasterOf,
+  findKafkaPid,
+  MS_PER_TICK,
+};

@@ -34,12 +34,13 @@ function drainText(s) {
 
 /** One row per rate; skipped rates say why. */
 function table(steps) {
-  const rows = steps.map((s) =>
-    s.skipped ? [String(s.rate), `skipped: ${s.skipped}`] : COLUMNS.map(([, cell]) => cell(s)),
-  );
+  const rows = steps.map((s) => (s.skipped ? [String(s.rate), `skipped: ${s.skipped}`] : COLUMNS.map(([, cell]) => cell(s))));
   const widths = COLUMNS.map(([h], i) => Math.max(h.length, ...rows.filter((r) => r.length > 2).map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padStart(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(COLUMNS.map(([h]) => h)), ...rows.map((r) => (r.length === 2 ? `${r[0].padStart(widths[0])}  ${r[1]}` : line(r)))].join('\n');
+  return [
+    line(COLUMNS.map(([h]) => h)),
+    ...rows.map((r) => (r.length === 2 ? `${r[0].padStart(widths[0])}  ${r[1]}` : line(r))),
+  ].join('\n');
 }
 
 /** "orders 3.1, payment 1.2, … = 12.3" from a per-order CPU split. */
@@ -86,10 +87,14 @@ function panel({ x0, y0, w, h, title, xLabel, yLabel, xDomain, xTicks, yDomain, 
   if (diagonal) {
     const lo = Math.max(xDomain[0], yDomain[0]);
     const hi = Math.min(xDomain[1], yDomain[1]);
-    out.push(`<line x1="${r1(sx(lo))}" y1="${r1(sy(lo))}" x2="${r1(sx(hi))}" y2="${r1(sy(hi))}" stroke="#bbb" stroke-dasharray="2 4"/>`);
+    out.push(
+      `<line x1="${r1(sx(lo))}" y1="${r1(sy(lo))}" x2="${r1(sx(hi))}" y2="${r1(sy(hi))}" stroke="#bbb" stroke-dasharray="2 4"/>`,
+    );
   }
   if (hline && hline.y > yDomain[0] && hline.y < yDomain[1]) {
-    out.push(`<line x1="${x0}" y1="${r1(sy(hline.y))}" x2="${x0 + w}" y2="${r1(sy(hline.y))}" stroke="#c00" stroke-dasharray="2 4"/>`);
+    out.push(
+      `<line x1="${x0}" y1="${r1(sy(hline.y))}" x2="${x0 + w}" y2="${r1(sy(hline.y))}" stroke="#c00" stroke-dasharray="2 4"/>`,
+    );
     out.push(`<text x="${x0 + w - 4}" y="${r1(sy(hline.y)) - 4}" text-anchor="end" fill="#c00">${esc(hline.label)}</text>`);
   }
   for (const s of series) {
@@ -100,7 +105,9 @@ function panel({ x0, y0, w, h, title, xLabel, yLabel, xDomain, xTicks, yDomain, 
     );
     for (const p of pts) {
       // Filled: the rate was sustained; hollow: it was not.
-      out.push(`<circle cx="${r1(sx(p.x))}" cy="${r1(sy(p.y))}" r="3.5" stroke="${s.color}" stroke-width="1.5" fill="${p.sustained ? s.color : '#fff'}"/>`);
+      out.push(
+        `<circle cx="${r1(sx(p.x))}" cy="${r1(sy(p.y))}" r="3.5" stroke="${s.color}" stroke-width="1.5" fill="${p.sustained ? s.color : '#fff'}"/>`,
+      );
     }
   }
   return out.join('\n');
@@ -134,12 +141,26 @@ function renderSvg({ title, system, floor }) {
     [flo, 'floor', '6 4', pct.map(([k, l]) => [k, l, { p50: '#fdae6b', p90: '#f16913', p99: '#7f2704' }[k]])],
   ]) {
     for (const [key, label, color] of palette) {
-      latSeries.push({ label: `${who} ${label}`, color, dash, points: steps.map((s) => ({ x: s.rate, y: s.latency?.[key], sustained: s.sustained })) });
+      latSeries.push({
+        label: `${who} ${label}`,
+        color,
+        dash,
+        points: steps.map((s) => ({ x: s.rate, y: s.latency?.[key], sustained: s.sustained })),
+      });
     }
   }
   const thrSeries = [
-    { label: 'system completed/s', color: '#08519c', points: sys.map((s) => ({ x: s.rate, y: s.completedPerSec, sustained: s.sustained })) },
-    { label: 'floor completed/s', color: '#d94801', dash: '6 4', points: flo.map((s) => ({ x: s.rate, y: s.completedPerSec, sustained: s.sustained })) },
+    {
+      label: 'system completed/s',
+      color: '#08519c',
+      points: sys.map((s) => ({ x: s.rate, y: s.completedPerSec, sustained: s.sustained })),
+    },
+    {
+      label: 'floor completed/s',
+      color: '#d94801',
+      dash: '6 4',
+      points: flo.map((s) => ({ x: s.rate, y: s.completedPerSec, sustained: s.sustained })),
+    },
   ];
   const W = 1000;
   const H = 470;

@@ -33,8 +33,10 @@ function sustainedVerdict({ offered, accepted, pending, drainMs, p99 }) {
   const reasons = [];
   if (accepted < offered) reasons.push(`${offered - accepted} not accepted`);
   if (pending > 0) reasons.push(`${pending} not terminal`);
-  else if (drainMs === undefined || drainMs > SUSTAINED.drainMs) reasons.push(`drain ${fmtSeconds(drainMs)} > ${SUSTAINED.drainMs / 1000} s`);
-  if (p99 === undefined || p99 > SUSTAINED.p99Ms) reasons.push(`p99 ${p99 === undefined ? 'n/a' : `${Math.round(p99)} ms`} > ${SUSTAINED.p99Ms} ms`);
+  else if (drainMs === undefined || drainMs > SUSTAINED.drainMs)
+    reasons.push(`drain ${fmtSeconds(drainMs)} > ${SUSTAINED.drainMs / 1000} s`);
+  if (p99 === undefined || p99 > SUSTAINED.p99Ms)
+    reasons.push(`p99 ${p99 === undefined ? 'n/a' : `${Math.round(p99)} ms`} > ${SUSTAINED.p99Ms} ms`);
   return { sustained: reasons.length === 0, reasons };
 }
 

@@ -21,7 +21,8 @@ function orderNumber(n) {
   const lines = 1 + (h % 3);
   const first = (h >>> 2) % SKUS.length;
   const items = [];
-  for (let k = 0; k < lines; k++) items.push({ sku: SKUS[(first + k) % SKUS.length], quantity: 1 + ((h >>> (4 + k)) % MAX_QUANTITY) });
+  for (let k = 0; k < lines; k++)
+    items.push({ sku: SKUS[(first + k) % SKUS.length], quantity: 1 + ((h >>> (4 + k)) % MAX_QUANTITY) });
   return { items, payment: { token: n % 10 === 9 ? 'tok_declined' : 'tok_visa' }, shippingAddress: ADDRESS };
 }
 
