@@ -457,7 +457,7 @@ async function main() {
     out(
       `\n── waiting until every accepted order is terminal and every consumer group caught up (${elapsed(startedAt)} into the run)`,
     );
-    const quietBoundMs = Math.max(60_000, deadline - Date.now() - (floorReserveS + CLEANUP_RESERVE_S) * 1000);
+    const quietBoundMs = Math.max(120_000, deadline - Date.now() - (floorReserveS + CLEANUP_RESERVE_S) * 1000);
     const quiet = await waitForCaughtUp(quietBoundMs);
     async function waitForCaughtUp(boundMs) {
       const until = Date.now() + boundMs;
