@@ -49,7 +49,7 @@ const {
 const { OptionError, USAGE, parseOptions } = require('./bench/options.cjs');
 const { findKafkaPid, postmasterOf, rssMb } = require('./bench/procfs.cjs');
 const { table, cpuSplit, renderSvg } = require('./bench/report.cjs');
-const { fmt, latencySummary, maxSustained, perOrder, shouldStop, sustainedVerdict } = require('./bench/stats.cjs');
+const { compareCapacity, fmt, latencySummary, perOrder, shouldStop, sustainedVerdict } = require('./bench/stats.cjs');
 const { SKUS, worstCaseUnitsPerSku } = require('./bench/workload.cjs');
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -261,8 +261,15 @@ async function main() {
     if (options.idleSeconds > 0) {
       out(`\n── idle CPU of the services over ${options.idleSeconds} s (after start-up and seeding, before any load)`);
       const a = cpuSnapshot({ pids: servicePids, postmaster, kafka: kafkaPid });
-      await sleep(options.idleSeconds * 1000);
+      // Commits while idle are read over the second half only: the seeding's statistics may
+      // still be flushed during the first (an idle backend holds them back up to 10 s).
+      await sleep((options.idleSeconds * 1000) / 2);
+      const pgHalf = await pgCounters(stats, databases);
+      const halfAt = Date.now();
+      await sleep((options.idleSeconds * 1000) / 2);
+      const pgIdle = diffCounters(pgHalf, await pgCounters(stats, databases));
       const d = cpuDelta(a, cpuSnapshot({ pids: servicePids, postmaster, kafka: kafkaPid }));
+      const idleSeconds = (Date.now() - halfAt) / 1000;
       const pct = (ms) => (ms === undefined ? undefined : (ms / d.wallMs) * 100);
       const perService = Object.fromEntries(SERVICES.map((s) => [s, pct(d.ms[s])]));
       const total = SERVICES.reduce((n, s) => n + (perService[s] ?? 0), 0);
@@ -272,10 +279,15 @@ async function main() {
         postgres: pct(d.ms.postgres),
         kafka: pct(d.ms.kafka),
         machine: pct(d.machine),
+        pgCommitsPerSec: pgIdle.commits / idleSeconds,
+        pgRowsPerSec: (pgIdle.inserted + pgIdle.updated + pgIdle.deleted) / idleSeconds,
       };
       out(`   services ${fmt(total, 2)} % of one core: ${SERVICES.map((s) => `${s} ${fmt(perService[s], 2)} %`).join(', ')}`);
       out(
         `   (shared, for context: PostgreSQL ${fmt(results.idle.postgres, 2)} %, Kafka ${fmt(results.idle.kafka, 2)} %, whole machine ${fmt(results.idle.machine, 1)} % of one core)`,
+      );
+      out(
+        `   PostgreSQL commits while idle: ${fmt(results.idle.pgCommitsPerSec, 1)}/s, rows written ${fmt(results.idle.pgRowsPerSec, 1)}/s`,
       );
     }
 
@@ -487,7 +499,8 @@ async function main() {
       );
     // A backend that went idle may hold its statistics back for up to 10 s (PostgreSQL ≥ 15),
     // and the services' connections are not ours to flush: let that pass once, for the sweep's totals.
-    await sleep(Math.max(1_500, STATS_IDLE_FLUSH_MS - (Date.now() - lastLoadEndedAt)));
+    const settleMs = Math.max(1_500, STATS_IDLE_FLUSH_MS - (Date.now() - lastLoadEndedAt));
+    await sleep(settleMs);
     const sweepAfter = {
       pg: await pgCounters(stats, databases),
       queries: events.db.queries,
@@ -515,6 +528,10 @@ async function main() {
     await cluster.stop();
     await events.end();
 
+    function idleCommitsDuring(ms) {
+      return Math.round((results.idle?.pgCommitsPerSec ?? 0) * (ms / 1000));
+    }
+
     // ── floor ───────────────────────────────────────────────────────────────
     if (options.floor && acceptedTotal > 0) {
       const pg = diffCounters(sweepBefore.pg, sweepAfter.pg);
@@ -530,7 +547,10 @@ async function main() {
           ]),
         ),
         rows: { inserted: pg.inserted, updated: pg.updated, deleted: pg.deleted },
-        commits: pg.commits - (sweepAfter.queries - sweepBefore.queries),
+        // The settle wait above is idle time: its background commits (pollers, health checks)
+        // are no order's work, so they come off at the rate measured while idle.
+        commits: pg.commits - (sweepAfter.queries - sweepBefore.queries) - idleCommitsDuring(settleMs),
+        idleCommitsSubtracted: idleCommitsDuring(settleMs),
         ...shape,
       };
       const work = deriveFloorWork(measured);
@@ -545,7 +565,7 @@ async function main() {
         `   consume ${fmt(work.perOrder.consumed, 2)} (system consumed ${fmt(work.measuredConsumedPerOrder, 2)}) with ${work.groups.length} groups: ${work.groups.map((g) => `${g.name} ← ${g.topics.join('+')}`).join('; ')}`,
       );
       out(
-        `   write ${fmt(work.perOrder.inserted, 2)} inserted + ${fmt(work.perOrder.updated, 2)} updated + ${fmt(work.perOrder.deleted, 2)} deleted rows in ${fmt(work.perOrder.transactions, 2)} transactions (${fmt(work.perDelivery.transactions, 3)} per message consumed)`,
+        `   write ${fmt(work.perOrder.inserted, 2)} inserted + ${fmt(work.perOrder.updated, 2)} updated + ${fmt(work.perOrder.deleted, 2)} deleted rows in ${fmt(work.perOrder.transactions, 2)} transactions (${fmt(work.perDelivery.transactions, 3)} per message consumed; ${measured.idleCommitsSubtracted} idle commits of the final settle not counted)`,
       );
       floorRig = new FloorRig({
         work,
@@ -715,10 +735,7 @@ function printStep(s, processes) {
 /** Our CPU per order and max sustained rate against the floor's. */
 function ratios(system, floor) {
   const ran = (steps) => steps.filter((s) => !s.skipped);
-  const sysMax = maxSustained(ran(system));
-  const floorMax = maxSustained(ran(floor));
   const floorRan = ran(floor);
-  const floorAllSustained = floorRan.length > 0 && floorRan.every((s) => s.sustained) && floorRan.length === floor.length;
   const byRate = [];
   for (const s of ran(system)) {
     const f = floorRan.find((x) => x.rate === s.rate);
@@ -733,15 +750,7 @@ function ratios(system, floor) {
   }
   // The headline compares at the highest rate both sustained, else the lowest both ran.
   const headline = [...byRate].reverse().find((r) => r.bothSustained) ?? byRate[0];
-  return {
-    cpuPerOrder: { headline, byRate },
-    maxSustained: {
-      system: sysMax,
-      floor: floorMax,
-      floorIsLowerBound: floorAllSustained,
-      ratio: sysMax !== undefined && floorMax !== undefined ? sysMax / floorMax : undefined,
-    },
-  };
+  return { cpuPerOrder: { headline, byRate }, maxSustained: compareCapacity(system, floor) };
 }
 
 function printRatios(r) {
@@ -754,11 +763,14 @@ function printRatios(r) {
     if (others.length) out(`   other rates: ${others.map((x) => `${x.rate}/s ${fmt(x.ratio, 1)}×`).join(', ')}`);
   } else out('CPU ms per order, system ÷ floor: n/a (no rate ran in both sweeps)');
   const m = r.maxSustained;
-  const sys = m.system === undefined ? 'none of the rates' : `${m.system} orders/s`;
-  const flo = m.floor === undefined ? 'none of the rates' : `${m.floorIsLowerBound ? '≥ ' : ''}${m.floor} orders/s`;
-  out(
-    `max sustained rate: system ${sys}, floor ${flo}; ratio ${m.ratio === undefined ? 'n/a' : `${m.floorIsLowerBound ? '≤ ' : ''}${fmt(m.ratio, 3)}`}`,
-  );
+  const side = (c) =>
+    c.max !== undefined
+      ? `${c.lowerBound ? '≥ ' : ''}${c.max} orders/s`
+      : c.below !== undefined
+        ? `none (< ${c.below} orders/s)`
+        : 'not run';
+  const ratio = m.relation ? `${m.relation === '=' ? '' : `${m.relation} `}${fmt(m.ratio, 3)}` : 'n/a';
+  out(`max sustained rate: system ${side(m.system)}, floor ${side(m.floor)}; system ÷ floor ${ratio}`);
 }
 
 main().then(

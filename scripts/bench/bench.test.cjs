@@ -196,3 +196,20 @@ test('the plot is standalone SVG and the table has a row per rate', () => {
   assert.equal(text.split('\n').length, 3);
   assert.match(text, /100 {2}skipped: two consecutive/);
 });
+
+test('max sustained rates compare with the relation the sweep grid allows', () => {
+  const { compareCapacity } = require('./stats.cjs');
+  const sweep = (...verdicts) => verdicts.map(([rate, sustained]) => ({ rate, sustained }));
+  const exact = compareCapacity(sweep([50, true], [100, false]), sweep([50, true], [100, true], [200, false]));
+  assert.equal(exact.relation, '=');
+  assert.equal(exact.ratio, 0.5);
+  const floorAtTop = compareCapacity(sweep([50, true], [100, false]), sweep([50, true], [100, true]));
+  assert.equal(floorAtTop.relation, '≤');
+  const systemNone = compareCapacity(sweep([20, false], [50, false]), sweep([20, true], [50, false]));
+  assert.deepEqual([systemNone.relation, systemNone.ratio, systemNone.system.below], ['<', 1, 20]);
+  const floorNone = compareCapacity(sweep([20, true], [50, false]), sweep([20, false]));
+  assert.equal(floorNone.relation, '>');
+  const bothAtTop = compareCapacity(sweep([20, true]), sweep([20, true]));
+  assert.equal(bothAtTop.relation, undefined);
+  assert.equal(compareCapacity(sweep([20, false]), []).relation, undefined);
+});

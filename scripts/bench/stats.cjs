@@ -70,3 +70,44 @@ function fmt(value, digits = 1) {
 }
 
 module.exports = { percentile, latencySummary, sustainedVerdict, maxSustained, shouldStop, perOrder, fmt, fmtSeconds, SUSTAINED };
+
+/**
+ * What a sweep says about its capacity: `max` sustained rate, and whether that is
+ * only a lower bound (no higher rate was run and failed) or, with none sustained,
+ * an upper bound (below the lowest rate run).
+ */
+function capacityOf(steps) {
+  const ran = steps.filter((s) => !s.skipped);
+  const max = maxSustained(ran);
+  if (ran.length === 0) return { max: undefined };
+  if (max === undefined) return { max: undefined, below: Math.min(...ran.map((s) => s.rate)) };
+  return { max, lowerBound: !ran.some((s) => s.rate > max && !s.sustained) };
+}
+
+/**
+ * Our max sustained rate over the floor's, with the relation the grid allows:
+ * '=' when both failed a rate above their max, '≤' / '≥' when one side only
+ * reached the top of its sweep, '<' / '>' when one side sustained nothing.
+ */
+function compareCapacity(systemSteps, floorSteps) {
+  const sys = capacityOf(systemSteps);
+  const flo = capacityOf(floorSteps);
+  let relation;
+  let ratio;
+  if (sys.max !== undefined && flo.max !== undefined) {
+    ratio = sys.max / flo.max;
+    if (sys.lowerBound && flo.lowerBound)
+      relation = undefined; // both at the top of their sweep: nothing to say
+    else relation = sys.lowerBound ? '≥' : flo.lowerBound ? '≤' : '=';
+  } else if (sys.max === undefined && sys.below !== undefined && flo.max !== undefined) {
+    ratio = sys.below / flo.max;
+    relation = '<';
+  } else if (flo.max === undefined && flo.below !== undefined && sys.max !== undefined) {
+    ratio = sys.max / flo.below;
+    relation = '>';
+  }
+  return { system: sys, floor: flo, relation, ratio: relation ? ratio : undefined };
+}
+
+module.exports.capacityOf = capacityOf;
+module.exports.compareCapacity = compareCapacity;
