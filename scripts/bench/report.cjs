@@ -95,7 +95,7 @@ function panel({ x0, y0, w, h, title, xLabel, yLabel, xDomain, xTicks, yDomain, 
     out.push(
       `<line x1="${x0}" y1="${r1(sy(hline.y))}" x2="${x0 + w}" y2="${r1(sy(hline.y))}" stroke="#c00" stroke-dasharray="2 4"/>`,
     );
-    out.push(`<text x="${x0 + w - 4}" y="${r1(sy(hline.y)) - 4}" text-anchor="end" fill="#c00">${esc(hline.label)}</text>`);
+    out.push(`<text x="${x0 + 4}" y="${r1(sy(hline.y)) - 4}" fill="#c00">${esc(hline.label)}</text>`);
   }
   for (const s of series) {
     const pts = s.points.filter((p) => p.y > 0 && p.x > 0);
