@@ -95,7 +95,7 @@ function panel({ x0, y0, w, h, title, xLabel, yLabel, xDomain, xTicks, yDomain, 
     out.push(
       `<line x1="${x0}" y1="${r1(sy(hline.y))}" x2="${x0 + w}" y2="${r1(sy(hline.y))}" stroke="#c00" stroke-dasharray="2 4"/>`,
     );
-    out.push(`<text x="${x0 + 4}" y="${r1(sy(hline.y)) - 4}" fill="#c00">${esc(hline.label)}</text>`);
+    out.push(`<text x="${x0 + w + 4}" y="${r1(sy(hline.y)) + 4}" fill="#c00">${esc(hline.label)}</text>`);
   }
   for (const s of series) {
     const pts = s.points.filter((p) => p.y > 0 && p.x > 0);
@@ -175,8 +175,8 @@ function renderSvg({ title, system, floor }) {
 <svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">
 <rect width="${W}" height="${H}" fill="#fff"/>
 <text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>
-${panel({ x0: 80, y0: 60, w: 380, h: 290, title: 'placed → terminal latency', xLabel: 'offered orders/s (log)', yLabel: 'ms (log)', xDomain, xTicks, yDomain: yLat, series: latSeries, hline: { y: 1000, label: 'p99 bound of sustained' } })}
-${panel({ x0: 580, y0: 60, w: 380, h: 290, title: 'completed/s (dotted: completed = offered)', xLabel: 'offered orders/s (log)', yLabel: 'orders/s (log)', xDomain, xTicks, yDomain: yThr, series: thrSeries, diagonal: true })}
+${panel({ x0: 80, y0: 60, w: 380, h: 290, title: 'placed → terminal latency', xLabel: 'offered orders/s (log)', yLabel: 'ms (log)', xDomain, xTicks, yDomain: yLat, series: latSeries, hline: { y: 1000, label: 'p99 ≤ 1 s' } })}
+${panel({ x0: 610, y0: 60, w: 360, h: 290, title: 'completed/s (dotted: completed = offered)', xLabel: 'offered orders/s (log)', yLabel: 'orders/s (log)', xDomain, xTicks, yDomain: yThr, series: thrSeries, diagonal: true })}
 ${legend}
 <text x="70" y="${H - 8}" fill="#666">filled marker: rate sustained (all accepted, all terminal within 10 s of the last send, p99 ≤ 1 s); hollow: not sustained</text>
 </svg>
