@@ -1,120 +1,782 @@
 #!/usr/bin/env node
-// npm run bench [-- --orders 300 --concurrency 20]
-// Places orders through the storefront API against the four services running as
-// processes (isolated topics and databases), and prints throughput, end-to-end
-// latency to a terminal state, and each service's memory.
+// npm run bench [-- --help]: the measuring instrument (docs/benchmark.md).
+//
+// 1. starts the four services as processes (testkit Cluster: ports 3200-3203,
+//    topics and groups bench-<id>.*, databases *_bench_<id>), seeds large stock;
+// 2. measures their idle CPU;
+// 3. sweeps offered rates open-loop (load generator in its own process) and, per
+//    rate, reads latency from the orders service's own event times, CPU per
+//    order by process from /proc, commits and rows from pg_stat_database, Kafka
+//    requests from each service's /metrics;
+// 4. waits until the system is quiet, checks the invariants, stops the services;
+// 5. derives what one order costs the pipeline in Kafka and PostgreSQL work and
+//    sweeps a framework-free floor doing exactly that work (floor-work.cjs);
+// 6. prints a table per sweep and the ratios, writes results.json and plot.svg.
+// Topics, groups and databases are removed at the end, also on failure or Ctrl-C.
 'use strict';
 const { randomBytes } = require('node:crypto');
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const { Cluster, REPO_ROOT, StorefrontClient, checkInvariants, sampleAddress, signDevToken, waitForQuiet } = require('@orderflow/testkit');
+const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { connect } = require('node:net');
+const { cpus } = require('node:os');
+const { join, relative } = require('node:path');
+const { Kafka, logLevel } = require('kafkajs');
+const {
+  Cluster,
+  REPO_ROOT,
+  SERVICES,
+  StorefrontClient,
+  checkInvariants,
+  databaseServerUrl,
+  kafkaBrokers,
+  signDevToken,
+  waitForQuiet,
+} = require('@orderflow/testkit');
+const { Child } = require('./bench/child.cjs');
+const { FloorRig } = require('./bench/floor-rig.cjs');
+const { deriveFloorWork } = require('./bench/floor-work.cjs');
+const {
+  CountingClient,
+  OrderEvents,
+  pgCounters,
+  diffCounters,
+  scrapeKafkaRequests,
+  topicEnds,
+  groupOffsets,
+  lagOf,
+  cpuSnapshot,
+  cpuDelta,
+} = require('./bench/observe.cjs');
+const { OptionError, USAGE, parseOptions } = require('./bench/options.cjs');
+const { findKafkaPid, postmasterOf, rssMb } = require('./bench/procfs.cjs');
+const { table, cpuSplit, renderSvg } = require('./bench/report.cjs');
+const { compareCapacity, fmt, latencySummary, perOrder, shouldStop, sustainedVerdict } = require('./bench/stats.cjs');
+const { SKUS, worstCaseUnitsPerSku } = require('./bench/workload.cjs');
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) {
-    process.stderr.write(`--${name} needs a positive integer\n`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const ORDERS = option('orders', 300);
-const CONCURRENCY = option('concurrency', 20);
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const elapsed = (since) => `${((Date.now() - since) / 1000).toFixed(0)} s`;
+const CUSTOMERS = 8;
+const HTTP_TIMEOUT_MS = 30_000;
+// Reserved at the end of the budget: quiet + invariants, and cleanup.
+const QUIET_RESERVE_S = 30;
+// PGSTAT_IDLE_INTERVAL (10 s) plus a margin: the longest an idle backend keeps its statistics.
+const STATS_IDLE_FLUSH_MS = 11_000;
+const CLEANUP_RESERVE_S = 10;
 
-function rssMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+/** Progress on one rewritten line on a terminal, a line every 5 s otherwise. */
+function progressPrinter() {
+  let last = 0;
+  return (text) => {
+    if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2K   ${text}`);
+    else if (Date.now() - last >= 5_000) {
+      last = Date.now();
+      out(`   ${text}`);
+    }
+  };
 }
+const endProgress = () => process.stdout.isTTY && process.stdout.write('\r\x1b[2K');
 
 async function main() {
+  let options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (options.help) {
+    out(USAGE);
+    return 0;
+  }
+
+  const startedAt = Date.now();
+  const deadline = startedAt + options.budget * 1000;
   const id = randomBytes(3).toString('hex');
+  const prefix = `bench-${id}.`;
+  const outDir = join(REPO_ROOT, '.cache/bench', new Date(startedAt).toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(outDir, { recursive: true });
+  const catalogFile = join(REPO_ROOT, 'scripts/bench-catalog.json');
+  const brokers = kafkaBrokers()
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  const serverUrl = databaseServerUrl();
+  const floorDatabase = `orderflow_floor_bench_${id}`;
+
+  // Stock must never run out, or cancellations for OUT_OF_STOCK would change the workload mid-sweep.
+  const maxOrders = options.rates.reduce((n, r) => n + Math.round(r * options.seconds), 0);
+  const catalog = JSON.parse(readFileSync(catalogFile, 'utf8'));
+  for (const sku of SKUS) {
+    const stock = catalog.find((p) => p.sku === sku)?.stock ?? 0;
+    if (stock < worstCaseUnitsPerSku(maxOrders)) {
+      throw new Error(
+        `${relative(REPO_ROOT, catalogFile)}: ${sku} has ${stock} units, the sweep may take ${worstCaseUnitsPerSku(maxOrders)}; raise its stock`,
+      );
+    }
+  }
+
   const secret = randomBytes(32).toString('hex');
   const cluster = new Cluster({
-    topicPrefix: `bench-${id}.`,
+    topicPrefix: prefix,
     databaseSuffix: `_bench_${id}`,
     basePort: 3200,
     jwtSecret: secret,
-    logDir: join(REPO_ROOT, '.cache/bench-logs', id),
+    logDir: join(outDir, 'logs'),
   });
-  try {
-    out(`starting the four services (topics bench-${id}.*)`);
-    await cluster.start();
-    await cluster.seed(join(REPO_ROOT, 'scripts/bench-catalog.json'));
-    const client = new StorefrontClient(cluster.url('orders'), signDevToken('bench-customer', secret));
-    while ((await client.products()).body.length < 4) await sleep(100);
+  const kafka = new Kafka({ clientId: 'orderflow-bench', brokers, logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  const stats = new CountingClient(`${serverUrl}/postgres`);
+  const events = new OrderEvents(`${serverUrl}/${cluster.databaseOf('orders')}`);
+  const children = [];
+  let floorRig;
 
-    const skus = ['BENCH-A', 'BENCH-B', 'BENCH-C', 'BENCH-D'];
-    const placedAt = new Map();
-    const acceptMs = [];
-    let next = 0;
-    const started = Date.now();
-    let lastReport = started;
-    const worker = async () => {
-      while (next < ORDERS) {
-        const i = next++;
-        const body = {
-          items: [{ sku: skus[i % 4], quantity: 1 }, { sku: skus[(i + 1) % 4], quantity: 2 }],
-          payment: { token: i % 10 === 9 ? 'tok_declined' : 'tok_visa' },
-          shippingAddress: sampleAddress,
-        };
-        const t = Date.now();
-        const r = await client.placeOrder(body);
-        if (r.status !== 202) throw new Error(`POST /orders answered ${r.status}: ${JSON.stringify(r.body)}`);
-        acceptMs.push(Date.now() - t);
-        placedAt.set(r.body.orderId, t);
-        if (Date.now() - lastReport > 2_000) {
-          lastReport = Date.now();
-          out(`  placed ${placedAt.size}/${ORDERS}`);
+  // ── cleanup, once, also on Ctrl-C ─────────────────────────────────────────
+  let cleaning;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      const problems = [];
+      const attempt = async (what, fn) => {
+        try {
+          await fn();
+        } catch (error) {
+          problems.push(`${what}: ${error.message}`);
         }
+      };
+      await attempt('stopping the floor', async () => floorRig?.stop());
+      await attempt('stopping the load generator', async () => Promise.all(children.map((c) => c.stop())));
+      await attempt('stopping the services', () => cluster.stop());
+      await events.end();
+      await attempt('dropping the databases', () => cluster.dropDatabases());
+      if (floorRig) {
+        await attempt('dropping the floor database', async () => {
+          await stats.query(`DROP DATABASE IF EXISTS "${floorDatabase}" WITH (FORCE)`);
+        });
       }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const placedMs = Date.now() - started;
-
-    // Completion time of each order = recorded time of its terminal event in the orders database.
-    const pending = new Set(placedAt.keys());
-    const doneAt = new Map();
-    const deadline = Date.now() + 300_000;
-    while (pending.size > 0 && Date.now() < deadline) {
-      const rows = await cluster.query(
-        'orders',
-        "SELECT order_id, status, updated_at FROM order_summaries WHERE status IN ('COMPLETED', 'CANCELLED')",
+      await stats.end();
+      await attempt('deleting topics and groups', async () => {
+        const cleaner = kafka.admin();
+        await cleaner.connect();
+        try {
+          const { groups } = await cleaner.listGroups();
+          const ours = groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+          // Members that just left may still be listed for a moment.
+          for (let i = 0; i < 5 && ours.length > 0; i++) {
+            const res = await cleaner.deleteGroups(ours).catch((error) => error.groups ?? []);
+            const left = res
+              .filter((r) => r.errorCode && r.errorCode !== 0 && r.error?.type !== 'GROUP_ID_NOT_FOUND')
+              .map((r) => r.groupId);
+            ours.splice(0, ours.length, ...left);
+            if (ours.length > 0) await sleep(1_000);
+          }
+          const topics = (await cleaner.listTopics()).filter((t) => t.startsWith(prefix));
+          if (topics.length > 0) await cleaner.deleteTopics({ topics });
+          if (ours.length > 0) problems.push(`consumer groups not deleted: ${ours.join(', ')}`);
+        } finally {
+          await cleaner.disconnect();
+        }
+      });
+      await admin.disconnect().catch(() => undefined);
+      out(
+        problems.length
+          ? `cleanup: ${problems.join('; ')}`
+          : `cleaned up: topics and groups ${prefix}*, databases *_bench_${id} removed`,
       );
-      for (const row of rows) {
-        if (pending.delete(row.order_id)) doneAt.set(row.order_id, new Date(row.updated_at).getTime());
+    })());
+
+  const results = {
+    id,
+    startedAt: new Date(startedAt).toISOString(),
+    options,
+    machine: { cores: cpus().length, node: process.version, brokers },
+    idle: undefined,
+    system: [],
+    floor: undefined,
+    ratios: undefined,
+    invariants: undefined,
+  };
+  const svgFile = join(outDir, 'plot.svg');
+  const jsonFile = join(outDir, 'results.json');
+  let written = false;
+  const writeResults = () => {
+    // An unknown figure is written as null rather than left out, so every step has the same keys.
+    writeFileSync(jsonFile, `${JSON.stringify(results, (_, v) => (v === undefined ? null : v), 2)}\n`);
+    written = true;
+  };
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      endProgress();
+      out(`\n${signal}: cleaning up (again to leave at once)…`);
+      results.error = `interrupted by ${signal}`;
+      if (!written) {
+        writeResults();
+        out(`partial results: ${jsonFile}`);
       }
-      if (pending.size > 0) {
-        out(`  terminal ${doneAt.size}/${ORDERS}`);
+      cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  let exitCode = 0;
+  try {
+    // ── start ───────────────────────────────────────────────────────────────
+    out(
+      `bench ${id}: services on ports 3200-3203, topics ${prefix}*, databases *_bench_${id}; results in ${relative(REPO_ROOT, outDir)}`,
+    );
+    const busy = [];
+    for (const s of SERVICES) if (await portAnswers(cluster.services[s].port)) busy.push(cluster.services[s].port);
+    if (busy.length)
+      throw new Error(
+        `port(s) ${busy.join(', ')} already answer: is another bench running? (it would share the machine and spoil both)`,
+      );
+    await cluster.start();
+    // A service that could not listen exits; another process answering on its port would fool the readiness check.
+    const dead = SERVICES.filter((s) => !cluster.services[s].running);
+    if (dead.length) throw new Error(`${dead.join(', ')} exited during start-up; see ${join(outDir, 'logs')}`);
+    out(`four services ready after ${elapsed(startedAt)}; seeding the bench catalog`);
+    await cluster.seed(catalogFile);
+    const tokens = Array.from({ length: CUSTOMERS }, (_, i) => signDevToken(`bench-customer-${i}`, secret, 3 * 3600));
+    const storefront = new StorefrontClient(cluster.url('orders'), tokens[0], 5_000);
+    for (let i = 0; ; i++) {
+      const products = await storefront.products().catch(() => undefined);
+      if (products?.status === 200 && SKUS.every((sku) => products.body.some((p) => p.sku === sku && p.available > 0))) break;
+      if (i > 300) throw new Error('the storefront did not list the bench catalog within 60 s of seeding');
+      await sleep(200);
+    }
+    await admin.connect();
+    await stats.connect();
+    await events.connect();
+    const [{ pid: backend }] = await stats.query('SELECT pg_backend_pid() AS pid');
+    const postmaster = postmasterOf(backend);
+    const kafkaPid = findKafkaPid(brokers.join(','), REPO_ROOT);
+    Object.assign(results.machine, { postmasterPid: postmaster, kafkaPid });
+    if (!postmaster) out('note: PostgreSQL does not run on this machine (or /proc is not readable): its CPU is n/a');
+    if (!kafkaPid) out(`note: no kafka.Kafka process found serving ${brokers[0]}: Kafka CPU is n/a`);
+    const servicePids = () => Object.fromEntries(SERVICES.map((s) => [s, cluster.services[s].pid]));
+    const databases = SERVICES.map((s) => cluster.databaseOf(s));
+
+    // ── idle ────────────────────────────────────────────────────────────────
+    if (options.idleSeconds > 0) {
+      out(`\n── idle CPU of the services over ${options.idleSeconds} s (after start-up and seeding, before any load)`);
+      const a = cpuSnapshot({ pids: servicePids, postmaster, kafka: kafkaPid });
+      // Commits while idle are read over the second half only: the seeding's statistics may
+      // still be flushed during the first (an idle backend holds them back up to 10 s).
+      await sleep((options.idleSeconds * 1000) / 2);
+      const pgHalf = await pgCounters(stats, databases);
+      const halfAt = Date.now();
+      await sleep((options.idleSeconds * 1000) / 2);
+      const pgIdle = diffCounters(pgHalf, await pgCounters(stats, databases));
+      const d = cpuDelta(a, cpuSnapshot({ pids: servicePids, postmaster, kafka: kafkaPid }));
+      const idleSeconds = (Date.now() - halfAt) / 1000;
+      const pct = (ms) => (ms === undefined ? undefined : (ms / d.wallMs) * 100);
+      const perService = Object.fromEntries(SERVICES.map((s) => [s, pct(d.ms[s])]));
+      const total = SERVICES.reduce((n, s) => n + (perService[s] ?? 0), 0);
+      results.idle = {
+        seconds: d.wallMs / 1000,
+        percentOfOneCore: { ...perService, total },
+        postgres: pct(d.ms.postgres),
+        kafka: pct(d.ms.kafka),
+        machine: pct(d.machine),
+        pgCommitsPerSec: pgIdle.commits / idleSeconds,
+        pgRowsPerSec: (pgIdle.inserted + pgIdle.updated + pgIdle.deleted) / idleSeconds,
+      };
+      out(`   services ${fmt(total, 2)} % of one core: ${SERVICES.map((s) => `${s} ${fmt(perService[s], 2)} %`).join(', ')}`);
+      out(
+        `   (shared, for context: PostgreSQL ${fmt(results.idle.postgres, 2)} %, Kafka ${fmt(results.idle.kafka, 2)} %, whole machine ${fmt(results.idle.machine, 1)} % of one core)`,
+      );
+      out(
+        `   PostgreSQL commits while idle: ${fmt(results.idle.pgCommitsPerSec, 1)}/s, rows written ${fmt(results.idle.pgRowsPerSec, 1)}/s`,
+      );
+    }
+
+    // ── system sweep ────────────────────────────────────────────────────────
+    const floorReserveS = options.floor ? Math.min(options.floorRates.length, 3) * (options.floorSeconds + 8) + 20 : 0;
+    const sweepDeadline = deadline - (floorReserveS + QUIET_RESERVE_S + CLEANUP_RESERVE_S) * 1000;
+    const progress = progressPrinter();
+    const loadgen = new Child(join(__dirname, 'bench/loadgen.cjs'), [], {
+      name: 'load generator',
+      onProgress: (p) =>
+        progress(
+          `sent ${p.sent}/${p.total}, accepted ${p.accepted}, refused ${p.refused}, in flight ${p.inFlight}${p.queued ? `, queued for a socket ${p.queued}` : ''}`,
+        ),
+    });
+    children.push(loadgen);
+    await loadgen.ready;
+
+    const sweepBefore = {
+      pg: await pgCounters(stats, databases),
+      queries: events.db.queries,
+      ends: await topicEnds(admin, prefix, (t) => !t.startsWith('floor.')),
+      offsets: await groupOffsets(admin, prefix, (g) => !g.startsWith('floor.')),
+    };
+    let nextOrder = 0;
+    let lastLoadEndedAt = Date.now();
+    let stopReason;
+    let acceptedTotal = 0;
+    const allAccepted = [];
+    for (const rate of options.rates) {
+      if (stopReason) {
+        results.system.push({ rate, skipped: stopReason });
+        continue;
+      }
+      const left = (sweepDeadline - Date.now()) / 1000;
+      if (left < options.seconds + 5) {
+        results.system.push({ rate, skipped: 'time budget' });
+        continue;
+      }
+      out(`\n── system at ${rate} orders/s for ${options.seconds} s (${elapsed(startedAt)} into the run)`);
+      // Never give up before the 10 s the verdict needs; otherwise as long as the budget allows.
+      const drainTimeoutMs = Math.max(
+        10_000,
+        Math.min(options.drainTimeout * 1000, sweepDeadline - Date.now() - options.seconds * 1000),
+      );
+      const step = await systemStep({ rate, firstNumber: nextOrder, drainTimeoutMs });
+      nextOrder += step.offered;
+      acceptedTotal += step.accepted;
+      results.system.push(step);
+      printStep(step, SERVICES);
+      if (shouldStop(results.system.filter((s) => !s.skipped))) stopReason = 'two consecutive rates not sustained';
+    }
+
+    async function systemStep({ rate, firstNumber, drainTimeoutMs }) {
+      const pgBefore = await pgCounters(stats, databases);
+      const queriesBefore = events.db.queries;
+      const startPos = await events.maxPosition();
+      const kBefore = await Promise.all(SERVICES.map((s) => scrapeKafkaRequests(cluster.url(s))));
+      const cpuBefore = cpuSnapshot({ pids: () => ({ ...servicePids(), loadgen: loadgen.pid }), postmaster, kafka: kafkaPid });
+      const r = await loadgen.request('run', {
+        url: cluster.url('orders'),
+        tokens,
+        rate,
+        seconds: options.seconds,
+        firstNumber,
+        sockets: options.sockets,
+        timeoutMs: HTTP_TIMEOUT_MS,
+      });
+      endProgress();
+      allAccepted.push(...r.accepted);
+      // Drain: until every accepted order of this step is terminal, or give up.
+      const drainDeadline = r.lastSendAt + drainTimeoutMs;
+      let pending = r.accepted.length;
+      for (;;) {
+        await events.pollTerminal(startPos);
+        pending = r.accepted.reduce((n, id) => n + (events.terminal.has(id) ? 0 : 1), 0);
+        if (pending === 0 || Date.now() >= drainDeadline) break;
+        progress(
+          `draining: ${pending} of ${r.accepted.length} accepted orders not terminal, ${((Date.now() - r.lastSendAt) / 1000).toFixed(1)} s after the last send`,
+        );
+        await sleep(250);
+      }
+      endProgress();
+      lastLoadEndedAt = Date.now();
+      const cpuAfter = cpuSnapshot({ pids: () => ({ ...servicePids(), loadgen: loadgen.pid }), postmaster, kafka: kafkaPid });
+      const placed = await events.stepEvents(startPos);
+      await sleep(1_500); // PostgreSQL flushes a backend's statistics at most once a second
+      const pgAfter = await pgCounters(stats, databases);
+      const ownQueries = events.db.queries - queriesBefore;
+      const kAfter = await Promise.all(SERVICES.map((s) => scrapeKafkaRequests(cluster.url(s))));
+      const rss = Object.fromEntries(SERVICES.map((s) => [s, rssMb(cluster.services[s].pid)]));
+
+      const latencies = [];
+      let lastTerminal = 0;
+      let completed = 0;
+      let cancelled = 0;
+      for (const orderId of r.accepted) {
+        const t = events.terminal.get(orderId);
+        const p = placed.get(orderId);
+        if (!t) continue;
+        if (t.type === 'OrderCompleted') completed++;
+        else cancelled++;
+        lastTerminal = Math.max(lastTerminal, t.time);
+        if (p !== undefined) latencies.push(t.time - p);
+      }
+      pending = r.accepted.length - completed - cancelled;
+      const accepted = r.accepted.length;
+      const sendSeconds = (r.lastSendAt - r.firstSendAt) / 1000 + 1 / rate;
+      const latency = latencySummary(latencies);
+      const drainMs = pending === 0 && accepted > 0 ? Math.max(0, lastTerminal - r.lastSendAt) : undefined;
+      const verdict = sustainedVerdict({ offered: r.sent, accepted, pending, drainMs, p99: latency.p99 });
+      const cpu = cpuDelta(cpuBefore, cpuAfter);
+      const split = Object.fromEntries([...SERVICES, 'postgres', 'kafka'].map((k) => [k, cpu.ms[k]]));
+      const total = Object.values(split).reduce((n, v) => n + (v ?? 0), 0);
+      const pg = diffCounters(pgBefore, pgAfter);
+      const requests = (api) => {
+        const per = SERVICES.map((_, i) =>
+          kBefore[i] && kAfter[i] ? (kAfter[i][api] ?? 0) - (kBefore[i][api] ?? 0) : undefined,
+        );
+        const known = per.filter((v) => v !== undefined);
+        return known.length === 0
+          ? undefined
+          : {
+              perOrder: perOrder(
+                known.reduce((a, b) => a + b, 0),
+                accepted,
+              ),
+              services: known.length,
+            };
+      };
+      const produce = requests('Produce');
+      const offsetCommit = requests('OffsetCommit');
+      return {
+        rate,
+        seconds: options.seconds,
+        offered: r.sent,
+        accepted,
+        statusCounts: r.statusCounts,
+        offeredPerSec: r.sent / sendSeconds,
+        acceptedPerSec: accepted / sendSeconds,
+        completedPerSec: lastTerminal > 0 ? (completed + cancelled) / ((lastTerminal - r.firstSendAt) / 1000) : 0,
+        completed,
+        cancelled,
+        terminal: completed + cancelled,
+        pending,
+        gaveUp: pending > 0,
+        drainTimeoutMs,
+        drainMs,
+        latency,
+        answerMs: r.answerMs,
+        lateMs: r.lateMs,
+        maxQueued: r.maxQueued,
+        maxInFlight: r.maxInFlight,
+        cpu: {
+          wallMs: cpu.wallMs,
+          perOrder: {
+            ...Object.fromEntries(Object.entries(split).map(([k, v]) => [k, perOrder(v, accepted)])),
+            total: perOrder(total, accepted),
+          },
+          loadgenPerOrder: perOrder(cpu.ms.loadgen, accepted),
+          benchPerOrder: perOrder(cpu.bench, accepted),
+          otherMsPerSec: ((cpu.machine - total - (cpu.ms.loadgen ?? 0) - cpu.bench) / cpu.wallMs) * 1000,
+        },
+        pg: {
+          commitsPerOrder: perOrder(pg.commits - ownQueries, accepted),
+          rowsPerOrder: perOrder(pg.inserted + pg.updated + pg.deleted, accepted),
+        },
+        kafka: {
+          producePerOrder: produce?.perOrder,
+          offsetCommitPerOrder: offsetCommit?.perOrder,
+          servicesReporting: produce?.services ?? 0,
+        },
+        rssMb: rss,
+        sustained: verdict.sustained,
+        reasons: verdict.reasons,
+      };
+    }
+
+    // ── quiet, derivation, invariants ───────────────────────────────────────
+    out(
+      `\n── waiting until every accepted order is terminal and every consumer group caught up (${elapsed(startedAt)} into the run)`,
+    );
+    const quietBoundMs = Math.max(120_000, deadline - Date.now() - (floorReserveS + CLEANUP_RESERVE_S) * 1000);
+    const quiet = await waitForCaughtUp(quietBoundMs);
+    async function waitForCaughtUp(boundMs) {
+      const until = Date.now() + boundMs;
+      let streak = 0;
+      let state;
+      while (Date.now() < until) {
+        await events.pollTerminal(0);
+        const pending = allAccepted.reduce((n, id) => n + (events.terminal.has(id) ? 0 : 1), 0);
+        const lag = lagOf(
+          await topicEnds(admin, prefix, (t) => !t.startsWith('floor.')),
+          await groupOffsets(admin, prefix, (g) => !g.startsWith('floor.')),
+        );
+        state = { pending, lag };
+        // Twice in a row: a handler that just committed may have published more.
+        streak = pending === 0 && lag === 0 ? streak + 1 : 0;
+        if (streak >= 2) return { ok: true, ...state };
+        progress(`${pending} orders not terminal, consumer lag ${lag} messages`);
         await sleep(1_000);
       }
+      endProgress();
+      return { ok: false, ...state };
     }
-    if (pending.size > 0) throw new Error(`${pending.size} orders did not finish within 5 minutes`);
-    const totalMs = Math.max(...doneAt.values()) - started;
-    const latencies = [...doneAt].map(([orderId, t]) => t - placedAt.get(orderId)).sort((a, b) => a - b);
-    acceptMs.sort((a, b) => a - b);
-    await waitForQuiet(cluster, 120_000);
-    const violations = await checkInvariants(cluster);
+    endProgress();
+    if (!quiet.ok)
+      out(
+        `   not caught up after ${(quietBoundMs / 1000).toFixed(0)} s: ${quiet.pending} orders not terminal, lag ${quiet.lag}; the derived floor work undercounts`,
+      );
+    // A backend that went idle may hold its statistics back for up to 10 s (PostgreSQL ≥ 15),
+    // and the services' connections are not ours to flush: let that pass once, for the sweep's totals.
+    const settleMs = Math.max(1_500, STATS_IDLE_FLUSH_MS - (Date.now() - lastLoadEndedAt));
+    await sleep(settleMs);
+    const sweepAfter = {
+      pg: await pgCounters(stats, databases),
+      queries: events.db.queries,
+      ends: await topicEnds(admin, prefix, (t) => !t.startsWith('floor.')),
+      offsets: await groupOffsets(admin, prefix, (g) => !g.startsWith('floor.')),
+    };
 
-    out('');
-    out(`orders                     ${ORDERS} (${CONCURRENCY} concurrent clients, 10% declined)`);
-    out(`POST /orders accepted      ${(ORDERS / (placedMs / 1000)).toFixed(1)} orders/s; latency p50 ${percentile(acceptMs, 50)} ms, p95 ${percentile(acceptMs, 95)} ms, p99 ${percentile(acceptMs, 99)} ms`);
-    out(`placed → terminal state    p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies.at(-1)} ms`);
-    out(`end-to-end throughput      ${(ORDERS / (totalMs / 1000)).toFixed(1)} orders/s (${(totalMs / 1000).toFixed(1)} s for all)`);
-    out(`resident memory            ${Object.values(cluster.services).map((s) => `${s.name} ${rssMb(s.pid).toFixed(0)} MB`).join(', ')}`);
-    out(`invariants                 ${violations.length ? violations.slice(0, 5).join('; ') : 'all hold'}`);
-    if (violations.length) process.exitCode = 1;
-  } finally {
+    out(`\n── invariants (testkit checkInvariants, dead-letter topics included)`);
+    try {
+      await waitForQuiet(cluster, Math.max(30_000, deadline - Date.now() - (floorReserveS + CLEANUP_RESERVE_S) * 1000));
+      const violations = await checkInvariants(cluster);
+      results.invariants = { ok: violations.length === 0, violations };
+    } catch (error) {
+      results.invariants = { ok: false, violations: [`could not check: ${error.message}`] };
+    }
+    out(
+      results.invariants.ok
+        ? '   all hold'
+        : `   VIOLATED (${results.invariants.violations.length}): ${results.invariants.violations.slice(0, 8).join('; ')}`,
+    );
+    if (!results.invariants.ok) exitCode = 1;
+
+    // The message shape the floor copies: average event data (the Kafka value) and metadata (the headers).
+    const shape = await messageShape(cluster, startedAt);
     await cluster.stop();
-    await cluster.dropDatabases();
+    await events.end();
+
+    function idleCommitsDuring(ms) {
+      return Math.round((results.idle?.pgCommitsPerSec ?? 0) * (ms / 1000));
+    }
+
+    // ── floor ───────────────────────────────────────────────────────────────
+    if (options.floor && acceptedTotal > 0) {
+      const pg = diffCounters(sweepBefore.pg, sweepAfter.pg);
+      const measured = {
+        orders: acceptedTotal,
+        producedByTopic: Object.fromEntries(
+          Object.keys(sweepAfter.ends).map((t) => [t, sweepAfter.ends[t] - (sweepBefore.ends[t] ?? 0)]),
+        ),
+        consumedByGroup: Object.fromEntries(
+          Object.entries(sweepAfter.offsets).map(([g, byTopic]) => [
+            g,
+            Object.fromEntries(Object.keys(byTopic).map((t) => [t, byTopic[t] - (sweepBefore.offsets[g]?.[t] ?? 0)])),
+          ]),
+        ),
+        rows: { inserted: pg.inserted, updated: pg.updated, deleted: pg.deleted },
+        // The settle wait above is idle time: its background commits (pollers, health checks)
+        // are no order's work, so they come off at the rate measured while idle.
+        commits: pg.commits - (sweepAfter.queries - sweepBefore.queries) - idleCommitsDuring(settleMs),
+        idleCommitsSubtracted: idleCommitsDuring(settleMs),
+        ...shape,
+      };
+      const work = deriveFloorWork(measured);
+      results.floor = { derivedFrom: measured, work, steps: [] };
+      out(`\n── floor: kafkajs + pg only, doing per order what the system did over its sweep (${acceptedTotal} orders)`);
+      out(
+        `   produce ${fmt(work.perOrder.produced, 2)} messages (${Object.entries(work.producedPerOrder)
+          .map(([t, p]) => `${t} ${fmt(p, 2)}`)
+          .join(', ')}), value ~${work.valueBytes} B + ${work.headerCount} headers ~${work.headerBytes} B`,
+      );
+      out(
+        `   consume ${fmt(work.perOrder.consumed, 2)} (system consumed ${fmt(work.measuredConsumedPerOrder, 2)}) with ${work.groups.length} groups: ${work.groups.map((g) => `${g.name} ← ${g.topics.join('+')}`).join('; ')}`,
+      );
+      out(
+        `   write ${fmt(work.perOrder.inserted, 2)} inserted + ${fmt(work.perOrder.updated, 2)} updated + ${fmt(work.perOrder.deleted, 2)} deleted rows in ${fmt(work.perOrder.transactions, 2)} transactions (${fmt(work.perDelivery.transactions, 3)} per message consumed; ${measured.idleCommitsSubtracted} idle commits of the final settle not counted)`,
+      );
+      floorRig = new FloorRig({
+        work,
+        admin,
+        brokers,
+        prefix,
+        serverUrl,
+        database: floorDatabase,
+        stats,
+        postmaster,
+        kafkaPid,
+        onProgress: progress,
+      });
+      await floorRig.setup();
+      let floorStop;
+      const floorDeadline = deadline - CLEANUP_RESERVE_S * 1000;
+      for (const rate of options.floorRates) {
+        if (floorStop) {
+          results.floor.steps.push({ rate, skipped: floorStop });
+          continue;
+        }
+        if ((floorDeadline - Date.now()) / 1000 < options.floorSeconds + 5) {
+          results.floor.steps.push({ rate, skipped: 'time budget' });
+          continue;
+        }
+        out(`\n── floor at ${rate} orders/s for ${options.floorSeconds} s (${elapsed(startedAt)} into the run)`);
+        const drainTimeoutMs = Math.max(
+          10_000,
+          Math.min(options.drainTimeout * 1000, floorDeadline - Date.now() - options.floorSeconds * 1000),
+        );
+        const step = await floorRig.step(rate, options.floorSeconds, drainTimeoutMs);
+        endProgress();
+        results.floor.steps.push(step);
+        printStep(step, ['producer', 'consumers']);
+        out(
+          `   did per order: ${fmt(step.kafka.producedPerOrder, 2)} messages produced, ${fmt(step.pg.rowsPerOrder, 2)} rows in ${fmt(step.pg.commitsPerOrder, 2)} commits (target ${fmt(work.perOrder.produced, 2)}, ${fmt(work.perOrder.inserted + work.perOrder.updated + work.perOrder.deleted, 2)}, ${fmt(work.perOrder.transactions, 2)})`,
+        );
+        if (shouldStop(results.floor.steps.filter((s) => !s.skipped))) floorStop = 'two consecutive rates not sustained';
+      }
+      await floorRig.stop();
+    } else if (options.floor) {
+      out('\n── floor skipped: the system accepted no orders to derive its work from');
+    }
+
+    // ── report ──────────────────────────────────────────────────────────────
+    results.ratios = ratios(results.system, results.floor?.steps ?? []);
+    out(`\n── system: one row per offered rate (orders/s; latency placed→terminal from the orders service's event times)`);
+    out(table(results.system));
+    if (results.floor) {
+      out(`\n── floor (kafkajs + pg, same Kafka and PostgreSQL work per order)`);
+      out(table(results.floor.steps));
+    }
+    out('');
+    printRatios(results.ratios);
+    out(
+      `invariants: ${results.invariants.ok ? 'all hold' : `VIOLATED — ${results.invariants.violations.slice(0, 3).join('; ')}`}`,
+    );
+    results.finishedAt = new Date().toISOString();
+    results.durationSeconds = (Date.now() - startedAt) / 1000;
+    writeFileSync(
+      svgFile,
+      renderSvg({
+        title: `Orderflow bench ${results.startedAt} — system (solid) vs framework-free floor (dashed)`,
+        system: results.system,
+        floor: results.floor?.steps,
+      }),
+    );
+    writeResults();
+    out(`plot:    ${svgFile}`);
+    out(`results: ${jsonFile}`);
+    out(`service logs: ${join(outDir, 'logs')}`);
+  } catch (error) {
+    // What was measured before the failure is still worth keeping.
+    results.error = error.message;
+    if (!written) {
+      writeResults();
+      out(`partial results: ${jsonFile}`);
+    }
+    throw error;
+  } finally {
+    await cleanup();
+    out(`total ${elapsed(startedAt)}`);
   }
+  return exitCode;
 }
 
-main().catch((error) => {
-  process.stderr.write(`bench failed: ${error.stack || error.message}\n`);
-  process.exit(1);
-});
+function portAnswers(port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Average size of the events written during the run: data ≈ the Kafka value, metadata ≈ the headers. */
+async function messageShape(cluster, since) {
+  let n = 0;
+  let value = 0;
+  let headers = 0;
+  let keys = 0;
+  for (const service of SERVICES) {
+    const [row] = await cluster
+      .query(
+        service,
+        `SELECT count(*)::int AS n, avg(octet_length(data::text)) AS value, avg(octet_length(metadata::text)) AS headers,
+                avg((SELECT count(*) FROM jsonb_object_keys(metadata))) AS keys
+           FROM events WHERE recorded_at >= to_timestamp($1)`,
+        [since / 1000],
+      )
+      .catch(() => [undefined]);
+    if (!row || !row.n) continue;
+    n += row.n;
+    value += row.n * Number(row.value);
+    headers += row.n * Number(row.headers);
+    keys += row.n * Number(row.keys);
+  }
+  return n
+    ? { valueBytes: value / n, headerBytes: headers / n, headerCount: keys / n }
+    : { valueBytes: 600, headerBytes: 400, headerCount: 10 };
+}
+
+function printStep(s, processes) {
+  const refused = Object.entries(s.statusCounts)
+    .filter(([k]) => k !== '202')
+    .map(([k, n]) => `${n}× ${k}`);
+  out(
+    `   offered ${fmt(s.offeredPerSec)}/s (${s.offered}), accepted ${fmt(s.acceptedPerSec)}/s (${s.accepted}), refused ${refused.length ? refused.join(', ') : 0}, completed ${fmt(s.completedPerSec)}/s${s.completed !== undefined ? ` (${s.completed} completed, ${s.cancelled} cancelled)` : ''}`,
+  );
+  const drain = s.gaveUp
+    ? `gave up after ${(s.drainTimeoutMs / 1000).toFixed(0)} s with ${s.pending} not terminal`
+    : `drained ${fmt(s.drainMs / 1000)} s after the last send`;
+  // When the drain gave up, the percentiles cover only the orders that finished: the rest took longer.
+  const of = s.pending > 0 ? ` (of the ${s.latency.count} terminal orders only)` : '';
+  out(
+    `   placed→terminal p50 ${fmt(s.latency.p50, 0)} ms, p90 ${fmt(s.latency.p90, 0)}, p99 ${fmt(s.latency.p99, 0)}, max ${fmt(s.latency.max, 0)}${of}; ${drain}`,
+  );
+  if (s.lateMs?.p99 > 50)
+    out(
+      `   note: the generator sent late (p99 ${fmt(s.lateMs.p99, 0)} ms behind schedule): the offered rate was not quite offered`,
+    );
+  if (s.maxQueued > 0)
+    out(`   note: up to ${s.maxQueued} requests waited for one of the ${s.maxInFlight} sockets (raise --sockets)`);
+  out(`   CPU ms/order: ${cpuSplit(s.cpu.perOrder, [...processes, 'postgres', 'kafka'])}`);
+  const apart = s.cpu.loadgenPerOrder !== undefined ? `load generator ${fmt(s.cpu.loadgenPerOrder, 2)}, ` : '';
+  out(
+    `      apart: ${apart}bench ${fmt(s.cpu.benchPerOrder, 2)} ms/order; other processes on the machine ≈${fmt(s.cpu.otherMsPerSec, 0)} ms/s`,
+  );
+  const req = (v) => (v === undefined ? 'n/a' : fmt(v, 2));
+  out(
+    `   per order: ${fmt(s.pg.commitsPerOrder, 2)} PG commits, ${fmt(s.pg.rowsPerOrder, 2)} rows written, Kafka requests ${req(s.kafka.producePerOrder)} Produce / ${req(s.kafka.offsetCommitPerOrder)} OffsetCommit` +
+      (s.kafka.servicesReporting !== undefined && s.kafka.servicesReporting > 0 && s.kafka.servicesReporting < 4
+        ? ` (${s.kafka.servicesReporting} of 4 services report them)`
+        : ''),
+  );
+  if (s.rssMb)
+    out(
+      `   RSS: ${Object.entries(s.rssMb)
+        .map(([k, v]) => `${k} ${fmt(v, 0)} MB`)
+        .join(', ')}`,
+    );
+  out(`   sustained: ${s.sustained ? 'yes' : `no (${s.reasons.join(', ')})`}`);
+}
+
+/** Our CPU per order and max sustained rate against the floor's. */
+function ratios(system, floor) {
+  const ran = (steps) => steps.filter((s) => !s.skipped);
+  const floorRan = ran(floor);
+  const byRate = [];
+  for (const s of ran(system)) {
+    const f = floorRan.find((x) => x.rate === s.rate);
+    if (!f) continue;
+    byRate.push({
+      rate: s.rate,
+      system: s.cpu.perOrder.total,
+      floor: f.cpu.perOrder.total,
+      ratio: s.cpu.perOrder.total / f.cpu.perOrder.total,
+      bothSustained: s.sustained && f.sustained,
+    });
+  }
+  // The headline compares at the highest rate both sustained, else the lowest both ran.
+  const headline = [...byRate].reverse().find((r) => r.bothSustained) ?? byRate[0];
+  return { cpuPerOrder: { headline, byRate }, maxSustained: compareCapacity(system, floor) };
+}
+
+function printRatios(r) {
+  const h = r.cpuPerOrder.headline;
+  if (h) {
+    out(
+      `CPU ms per order, system ÷ floor: ${fmt(h.system, 2)} ÷ ${fmt(h.floor, 2)} = ${fmt(h.ratio, 1)}× at ${h.rate} orders/s${h.bothSustained ? '' : ' (not sustained by both)'}`,
+    );
+    const others = r.cpuPerOrder.byRate.filter((x) => x !== h);
+    if (others.length) out(`   other rates: ${others.map((x) => `${x.rate}/s ${fmt(x.ratio, 1)}×`).join(', ')}`);
+  } else out('CPU ms per order, system ÷ floor: n/a (no rate ran in both sweeps)');
+  const m = r.maxSustained;
+  const side = (c) =>
+    c.max !== undefined
+      ? `${c.lowerBound ? '≥ ' : ''}${c.max} orders/s`
+      : c.below !== undefined
+        ? `none (< ${c.below} orders/s)`
+        : 'not run';
+  const ratio = m.relation ? `${m.relation === '=' ? '' : `${m.relation} `}${fmt(m.ratio, 3)}` : 'n/a';
+  out(`max sustained rate: system ${side(m.system)}, floor ${side(m.floor)}; system ÷ floor ${ratio}`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`bench failed: ${error.stack || error.message}\n`);
+    process.exit(1);
+  },
+);

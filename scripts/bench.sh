@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# npm run bench [-- --orders N --concurrency C]: builds, starts PostgreSQL and Kafka if needed, then measures.
+# npm run bench [-- --help]: builds, starts PostgreSQL and Kafka if needed, then
+# runs the open-loop sweep, the framework-free floor and the plot (docs/benchmark.md).
 source "$(dirname "$0")/lib.sh"
+check_node
+# Answer --help and refuse bad options before installing, building or starting anything.
+for arg in "$@"; do
+  if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then exec node "$ROOT/scripts/bench/options.cjs" --help; fi
+done
+node "$ROOT/scripts/bench/options.cjs" "$@" || exit 2
 prepare_system
 step "Benchmark"
 exec node "$ROOT/scripts/bench.cjs" "$@"

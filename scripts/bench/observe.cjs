@@ -1,0 +1,213 @@
+'use strict';
+// What the bench reads from outside the services, none of it internals of the
+// event pipeline: CPU and memory from /proc, counters from PostgreSQL's
+// statistics views and the broker, each service's /metrics, and the orders
+// service's event log (the time of OrderPlaced and of the terminal event).
+const { Client } = require('pg');
+const { allProcesses, treeMs, ownAndReapedMs, machineBusyMs } = require('./procfs.cjs');
+
+const TERMINAL = ['OrderCompleted', 'OrderCancelled'];
+
+/**
+ * A pg connection that counts its own transactions, so they can be subtracted
+ * from pg_stat_database.xact_commit (every autocommit query is one).
+ */
+class CountingClient {
+  constructor(connectionString) {
+    this.client = new Client({ connectionString });
+    this.client.on('error', () => undefined);
+    this.queries = 0;
+    this.connected = false;
+  }
+
+  async connect() {
+    await this.client.connect();
+    this.connected = true;
+  }
+
+  async query(sql, params) {
+    // pg queues a query on a client that never connected until it does: fail instead of hanging.
+    if (!this.connected) throw new Error('not connected');
+    this.queries++;
+    return (await this.client.query(sql, params)).rows;
+  }
+
+  async end() {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.client.end().catch(() => undefined);
+  }
+}
+
+/** The orders service's event log: when each order was placed and became terminal. */
+class OrderEvents {
+  constructor(connectionString) {
+    this.db = new CountingClient(connectionString);
+    this.terminal = new Map(); // orderId → { type, time }
+    this.seenUpTo = 0;
+  }
+
+  connect() {
+    return this.db.connect();
+  }
+
+  async maxPosition() {
+    const [row] = await this.db.query('SELECT COALESCE(max(global_position), 0)::text AS p FROM events');
+    return Number(row.p);
+  }
+
+  static timeOf(row) {
+    const t = row.time ? Date.parse(row.time) : NaN;
+    return Number.isFinite(t) ? t : new Date(row.recorded_at).getTime();
+  }
+
+  /**
+   * Terminal events recorded since `from`. Positions come from a sequence and
+   * transactions commit out of order, so each poll looks back a window behind
+   * the highest position seen; the final per-step read (stepEvents) has no window.
+   */
+  async pollTerminal(from, lookback = 20_000) {
+    const since = Math.max(from, this.seenUpTo - lookback);
+    const rows = await this.db.query(
+      `SELECT global_position::text AS pos, COALESCE(metadata->>'subject', data->>'orderId') AS order_id, type, metadata->>'time' AS time, recorded_at
+         FROM events WHERE global_position > $1 AND type = ANY($2)`,
+      [since, TERMINAL],
+    );
+    for (const r of rows) {
+      this.seenUpTo = Math.max(this.seenUpTo, Number(r.pos));
+      if (!this.terminal.has(r.order_id)) this.terminal.set(r.order_id, { type: r.type, time: OrderEvents.timeOf(r) });
+    }
+  }
+
+  /** Placed and terminal times of every order whose events lie after `from`. */
+  async stepEvents(from) {
+    const rows = await this.db.query(
+      `SELECT COALESCE(metadata->>'subject', data->>'orderId') AS order_id, type, metadata->>'time' AS time, recorded_at
+         FROM events WHERE global_position > $1 AND type = ANY($2)`,
+      [from, ['OrderPlaced', ...TERMINAL]],
+    );
+    const placed = new Map();
+    for (const r of rows) {
+      if (r.type === 'OrderPlaced') placed.set(r.order_id, OrderEvents.timeOf(r));
+      else if (!this.terminal.has(r.order_id)) this.terminal.set(r.order_id, { type: r.type, time: OrderEvents.timeOf(r) });
+    }
+    return placed;
+  }
+
+  end() {
+    return this.db.end();
+  }
+}
+
+/** Transactions and rows written in a set of databases (pg_stat_database; read from `postgres`). */
+async function pgCounters(statsClient, databases) {
+  await statsClient.query('SELECT pg_stat_clear_snapshot()');
+  const rows = await statsClient.query(
+    `SELECT datname, xact_commit::text AS commits, tup_inserted::text AS inserted, tup_updated::text AS updated, tup_deleted::text AS deleted
+       FROM pg_stat_database WHERE datname = ANY($1)`,
+    [databases],
+  );
+  const total = { commits: 0, inserted: 0, updated: 0, deleted: 0 };
+  for (const r of rows) for (const k of Object.keys(total)) total[k] += Number(r[k]);
+  return total;
+}
+
+const diffCounters = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]));
+
+/**
+ * Sums `orderflow_kafka_requests_total{…api="X"…}` over label sets, by api.
+ * Returns undefined when the service does not export the metric (yet).
+ */
+function parseKafkaRequests(text) {
+  let found = false;
+  const byApi = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('orderflow_kafka_requests_total')) continue;
+    const m = /^orderflow_kafka_requests_total(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    found = true;
+    const api = /(?:^|,)\s*api="([^"]*)"/.exec(m[1] ?? '')?.[1] ?? 'unknown';
+    byApi[api] = (byApi[api] ?? 0) + Number(m[2]);
+  }
+  return found ? byApi : undefined;
+}
+
+async function scrapeKafkaRequests(url) {
+  try {
+    const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    return response.ok ? parseKafkaRequests(await response.text()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sum of the high watermarks of each topic whose name starts with `prefix`. */
+async function topicEnds(admin, prefix, filter = () => true) {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix) && filter(t.slice(prefix.length)));
+  const ends = {};
+  for (const topic of topics) {
+    ends[topic.slice(prefix.length)] = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+  }
+  return ends;
+}
+
+/** Committed offsets of every consumer group named `prefix…`, summed per topic: { group: { topic: n } }. */
+async function groupOffsets(admin, prefix, filter = () => true) {
+  const { groups } = await admin.listGroups();
+  const result = {};
+  for (const { groupId } of groups) {
+    if (!groupId.startsWith(prefix) || !filter(groupId.slice(prefix.length))) continue;
+    const byTopic = {};
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
+      if (!topic.startsWith(prefix)) continue;
+      byTopic[topic.slice(prefix.length)] = partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    }
+    result[groupId.slice(prefix.length)] = byTopic;
+  }
+  return result;
+}
+
+/** Messages each group still has to read: Σ (end − committed) over the topics it reads. */
+function lagOf(ends, offsets) {
+  let lag = 0;
+  for (const byTopic of Object.values(offsets))
+    for (const [topic, done] of Object.entries(byTopic)) lag += Math.max(0, (ends[topic] ?? 0) - done);
+  return lag;
+}
+
+/**
+ * CPU ms by process at one instant. `pids()` names the processes to measure
+ * (services, floor workers, load generator); PostgreSQL is the postmaster's tree
+ * (see treeMs) and Kafka the broker JVM.
+ */
+function cpuSnapshot({ pids, postmaster, kafka }) {
+  const processes = allProcesses();
+  const ms = {};
+  for (const [name, pid] of Object.entries(pids())) ms[name] = pid ? treeMs(pid, processes) : undefined;
+  ms.postgres = postmaster ? treeMs(postmaster, processes) : undefined;
+  ms.kafka = kafka ? ownAndReapedMs(kafka) : undefined;
+  const self = process.cpuUsage();
+  return { at: Date.now(), ms, machine: machineBusyMs(), bench: (self.user + self.system) / 1000 };
+}
+
+function cpuDelta(a, b) {
+  const ms = {};
+  for (const name of Object.keys(b.ms))
+    ms[name] = a.ms[name] === undefined || b.ms[name] === undefined ? undefined : b.ms[name] - a.ms[name];
+  return { wallMs: b.at - a.at, ms, machine: b.machine - a.machine, bench: b.bench - a.bench };
+}
+
+module.exports = {
+  CountingClient,
+  OrderEvents,
+  pgCounters,
+  diffCounters,
+  parseKafkaRequests,
+  scrapeKafkaRequests,
+  topicEnds,
+  groupOffsets,
+  lagOf,
+  cpuSnapshot,
+  cpuDelta,
+  TERMINAL,
+};

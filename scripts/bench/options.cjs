@@ -1,0 +1,129 @@
+'use strict';
+// Command-line options of `npm run bench`: parsed strictly, so a typo names the
+// option instead of silently running the defaults for six minutes.
+
+const USAGE = `usage: npm run bench [-- options]
+
+Open-loop sweep of offered order rates against the four services (run as
+processes on ports 3200-3203, topics bench-<id>.*, databases *_bench_<id>),
+then the same sweep against a framework-free floor (kafkajs + pg doing the same
+Kafka and PostgreSQL work per order). Prints a row per rate, CPU per order by
+process, and writes results.json and plot.svg into .cache/bench/<timestamp>/.
+
+options:
+  --rates LIST          offered rates in orders/s, comma-separated, ascending
+                        (default 50,100,200,400,800,1600)
+  --seconds N           seconds of load per rate (default 20)
+  --floor-rates LIST    rates for the floor sweep (default: the same as --rates)
+  --floor-seconds N     seconds of load per floor rate (default: min(--seconds, 10))
+  --idle-seconds N      idle CPU measurement before the load, 0 skips it (default 20)
+  --drain-timeout N     seconds to wait after the last send for the step's
+                        orders to become terminal before giving up (default 30)
+  --budget N            seconds the whole run may take; rates that would not fit
+                        are skipped and reported (default 330)
+  --sockets N           keep-alive connections of the load generator (default 256)
+  --no-floor            skip the floor sweep
+  --help                this text
+
+A rate is sustained when every order was accepted (202), every accepted order
+was terminal within 10 s of the last send, and p99 placed->terminal <= 1 s.
+The sweep stops after two consecutive rates that were not sustained.
+
+environment: KAFKA_BROKERS (use this broker instead of starting one),
+DATABASE_URL (PostgreSQL server base URL, default postgres://postgres@127.0.0.1:5432).
+See docs/benchmark.md for what each figure means.
+`;
+
+const DEFAULTS = {
+  rates: [50, 100, 200, 400, 800, 1600],
+  seconds: 20,
+  floorRates: undefined,
+  floorSeconds: undefined,
+  idleSeconds: 20,
+  drainTimeout: 30,
+  budget: 330,
+  sockets: 256,
+  floor: true,
+  help: false,
+};
+
+class OptionError extends Error {}
+
+function positiveNumber(name, raw, { integer = false, allowZero = false } = {}) {
+  const value = Number(raw);
+  const ok =
+    raw !== undefined &&
+    raw !== '' &&
+    Number.isFinite(value) &&
+    (allowZero ? value >= 0 : value > 0) &&
+    (!integer || Number.isInteger(value));
+  if (!ok) {
+    const kind = integer ? 'integer' : 'number';
+    throw new OptionError(
+      `--${name} needs a ${allowZero ? 'non-negative' : 'positive'} ${kind}, got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+function rateList(name, raw) {
+  if (raw === undefined || raw === '')
+    throw new OptionError(`--${name} needs a comma-separated list of rates, e.g. --${name} 50,100`);
+  const rates = raw.split(',').map((part) => positiveNumber(name, part.trim()));
+  for (let i = 1; i < rates.length; i++) {
+    if (rates[i] <= rates[i - 1]) throw new OptionError(`--${name} must be strictly ascending, got ${raw}`);
+  }
+  return rates;
+}
+
+const VALUED = {
+  rates: (raw) => ({ rates: rateList('rates', raw) }),
+  'floor-rates': (raw) => ({ floorRates: rateList('floor-rates', raw) }),
+  seconds: (raw) => ({ seconds: positiveNumber('seconds', raw) }),
+  'floor-seconds': (raw) => ({ floorSeconds: positiveNumber('floor-seconds', raw) }),
+  'idle-seconds': (raw) => ({ idleSeconds: positiveNumber('idle-seconds', raw, { allowZero: true }) }),
+  'drain-timeout': (raw) => ({ drainTimeout: positiveNumber('drain-timeout', raw) }),
+  budget: (raw) => ({ budget: positiveNumber('budget', raw) }),
+  sockets: (raw) => ({ sockets: positiveNumber('sockets', raw, { integer: true }) }),
+};
+const FLAGS = {
+  'no-floor': { floor: false },
+  help: { help: true },
+};
+
+/** Parses argv (without node and script); throws OptionError naming the bad option. */
+function parseOptions(argv) {
+  const options = { ...DEFAULTS };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new OptionError(`unexpected argument ${JSON.stringify(arg)} (options start with --)`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (FLAGS[name]) {
+      if (eq >= 0) throw new OptionError(`--${name} takes no value`);
+      Object.assign(options, FLAGS[name]);
+    } else if (VALUED[name]) {
+      const raw = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      Object.assign(options, VALUED[name](raw));
+    } else {
+      throw new OptionError(`unknown option --${name} (see npm run bench -- --help)`);
+    }
+  }
+  options.floorRates ??= options.rates;
+  options.floorSeconds ??= Math.min(options.seconds, 10);
+  return options;
+}
+
+module.exports = { USAGE, DEFAULTS, OptionError, parseOptions };
+
+// Run directly (scripts/bench.sh does, before installing or starting anything):
+// answers --help and refuses bad options early.
+if (require.main === module) {
+  try {
+    if (parseOptions(process.argv.slice(2)).help) process.stdout.write(USAGE);
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n`);
+    process.exit(2);
+  }
+}
