@@ -29,6 +29,7 @@ phase() {
 
 phase "Lint" npx turbo run lint --output-logs=errors-only
 phase "Unit tests" npx turbo run test:unit --output-logs=new-only
+phase "Benchmark helpers (pure functions)" node --test scripts/bench/
 ensure_postgres
 ensure_kafka
 # A broker this run started is stopped at the end; one that was already running stays.
