@@ -73,6 +73,12 @@ export interface EventConsumerOptions {
   maxBackoffMs?: number;
   /** Partitions handled at the same time by this instance. Default 1: batches, not partitions, give the throughput. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * How long the broker may hold a fetch open while there is nothing to read. A
+   * message that arrives ends the wait at once, so this only sets how often an idle
+   * consumer asks (and how long a stop may wait for the fetch in flight). Default 2 000 ms.
+   */
+  maxWaitTimeInMs?: number;
   logger?: MessagingLogger;
   onOutcome?: (outcome: ProcessOutcome, type: string, durationMs: number) => void;
   /** Called once per handled batch, e.g. for a batch-size histogram. */
@@ -81,7 +87,9 @@ export interface EventConsumerOptions {
   onRequest?: (apiName: string) => void;
 }
 
-type Settings = Required<Pick<EventConsumerOptions, 'topicPrefix' | 'isRetriable' | 'maxAttempts' | 'maxBatchSize' | 'initialBackoffMs' | 'maxBackoffMs' | 'partitionsConsumedConcurrently'>>;
+type Settings = Required<
+  Pick<EventConsumerOptions, 'topicPrefix' | 'isRetriable' | 'maxAttempts' | 'maxBatchSize' | 'initialBackoffMs' | 'maxBackoffMs' | 'partitionsConsumedConcurrently' | 'maxWaitTimeInMs'>
+>;
 
 const DEFAULTS: Omit<Settings, 'isRetriable'> = {
   topicPrefix: '',
@@ -90,13 +98,14 @@ const DEFAULTS: Omit<Settings, 'isRetriable'> = {
   initialBackoffMs: 100,
   maxBackoffMs: 5_000,
   partitionsConsumedConcurrently: 1,
+  maxWaitTimeInMs: 2_000,
 };
 
 /** The one place the consumer's defaults live; a value that makes no sense is refused when the consumer is made. */
 function settingsOf(options: EventConsumerOptions): Settings {
   const settings: Settings = { ...DEFAULTS, isRetriable: options.isRetriable ?? isMarkedRetriable };
   if (options.topicPrefix !== undefined) settings.topicPrefix = options.topicPrefix;
-  for (const name of ['maxAttempts', 'maxBatchSize', 'initialBackoffMs', 'maxBackoffMs', 'partitionsConsumedConcurrently'] as const) {
+  for (const name of ['maxAttempts', 'maxBatchSize', 'initialBackoffMs', 'maxBackoffMs', 'partitionsConsumedConcurrently', 'maxWaitTimeInMs'] as const) {
     const value = options[name];
     if (value === undefined) continue;
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`EventConsumer: ${name} must be an integer >= 1 (got ${value})`);
@@ -152,7 +161,7 @@ export class EventConsumer {
       sessionTimeout: 15_000,
       rebalanceTimeout: 20_000,
       heartbeatInterval: 3_000,
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: this.settings.maxWaitTimeInMs,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
     const onRequest = options.onRequest;

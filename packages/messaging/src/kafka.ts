@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { applyKafkajsIdleFix } from './kafkajs-idle-fix';
 
 export interface KafkaConnectionOptions {
   brokers: string[];
@@ -16,6 +17,7 @@ const silentLogger: MessagingLogger = { log: () => undefined, warn: () => undefi
 
 /** kafkajs logs to stdout as JSON by default; route its warnings and errors to ours instead. */
 export function createKafka({ brokers, clientId, logger = silentLogger }: KafkaConnectionOptions): Kafka {
+  applyKafkajsIdleFix();
   return new Kafka({
     clientId,
     brokers,
