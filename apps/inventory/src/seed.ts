@@ -3,9 +3,8 @@ import { resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Currency, Money, Sku, compileValidator } from '@orderflow/contracts';
 import { inTransaction, openDatabase } from '@orderflow/eventstore';
-import { loadConfig } from '@orderflow/service-kit';
-import { InventoryConfigSchema } from './config';
-import { allInventoryMigrations, inventoryEntities } from './schema';
+import { databaseSchema, loadConfig } from '@orderflow/service-kit';
+import { inventoryService } from './service';
 import { catalogueProduct } from './stock/stock.handler';
 
 const CatalogFile = Type.Array(
@@ -33,12 +32,11 @@ async function seed(file: string): Promise<void> {
   if (!result.ok) {
     throw new Error(`${file} is not a valid catalog: ${result.issues.map((i) => `${i.field} ${i.message}`).join('; ')}`);
   }
-  const config = loadConfig(InventoryConfigSchema);
+  const config = loadConfig(inventoryService.configSchema);
   const dataSource = await openDatabase({
     url: config.DATABASE_URL,
     database: config.DATABASE_NAME,
-    migrations: allInventoryMigrations,
-    entities: inventoryEntities,
+    ...databaseSchema(inventoryService),
   });
   try {
     for (const product of result.value) {

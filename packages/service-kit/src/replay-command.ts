@@ -1,45 +1,23 @@
-import type { TObject } from '@sinclair/typebox';
-import type { DataSource } from 'typeorm';
-import { eventStoreMigrations, openDatabase, rebuildProjection, type ProjectionRebuild } from '@orderflow/eventstore';
-import { createKafka, parseBrokers, type Kafka } from '@orderflow/messaging';
+import { openDatabase, rebuildProjection } from '@orderflow/eventstore';
+import { createKafka, parseBrokers } from '@orderflow/messaging';
 import { loadConfig, type commonConfig } from './config';
-
-/**
- * A read model built from another service's topic rather than from this service's
- * own log: rebuilt by reading that topic (with KAFKA_TOPIC_PREFIX applied by the
- * caller through `topicPrefix`). Returns a line for the report.
- */
-export interface TopicRebuild {
-  table: string;
-  rebuild: (dataSource: DataSource, kafka: Kafka, topicPrefix: string) => Promise<string>;
-}
-
-export interface ReplayDefinition {
-  name: string;
-  configSchema: TObject;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  migrations: Function[];
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities: Function[];
-  projections: ProjectionRebuild[];
-  topicRebuilds?: TopicRebuild[];
-}
+import { databaseSchema, type ServiceDescription } from './run-service';
 
 type Connection = Pick<ReturnType<typeof commonConfig>, 'DATABASE_URL' | 'DATABASE_NAME' | 'KAFKA_BROKERS' | 'KAFKA_TOPIC_PREFIX'>;
 
 /**
  * `node dist/replay.js`: rebuilds every read model of a service from scratch, with
  * the same configuration as the service: those of its own event log, then those
- * built from other services' topics. Safe while the service runs.
+ * built from other services' topics. Safe while the service runs. The HTTP and
+ * Nest parts of the description play no part here.
  */
-export function replayCommand(definition: ReplayDefinition): void {
+export function replayCommand(definition: ServiceDescription): void {
   const run = async () => {
     const config = loadConfig(definition.configSchema) as { [K in keyof Connection]: string };
     const dataSource = await openDatabase({
       url: config.DATABASE_URL,
       database: config.DATABASE_NAME,
-      migrations: [...eventStoreMigrations, ...definition.migrations],
-      entities: definition.entities,
+      ...databaseSchema(definition),
     });
     try {
       for (const projection of definition.projections) {

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { Logger, Module, type DynamicModule, type INestApplication, type LogLevel, type Type as NestType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { TObject, Static } from '@sinclair/typebox';
-import { OutboxRelay, eventStoreMigrations, openDatabase } from '@orderflow/eventstore';
-import { KafkaPublisher, createKafka, ensureTopics, orderflowTopics, parseBrokers } from '@orderflow/messaging';
+import { OutboxRelay, eventStoreMigrations, openDatabase, type ProjectionRebuild } from '@orderflow/eventstore';
+import { KafkaPublisher, createKafka, ensureTopics, orderflowTopics, parseBrokers, type Kafka } from '@orderflow/messaging';
 import type { DataSource } from 'typeorm';
 import type { AnyEvent } from '@orderflow/contracts';
 import { BrokerProbe } from './broker-probe';
@@ -15,21 +15,48 @@ import { ServiceKitModule, type Infrastructure } from './service-kit.module';
 
 type CommonEnv = { [K in keyof ReturnType<typeof commonConfig>]: Static<ReturnType<typeof commonConfig>[K]> };
 
-export interface ServiceDefinition<S extends TObject> {
+/**
+ * A read model built from another service's topic rather than from this service's
+ * own log: rebuilt by reading that topic (with KAFKA_TOPIC_PREFIX applied by the
+ * caller through `topicPrefix`). Returns a line for the report.
+ */
+export interface TopicRebuild {
+  table: string;
+  rebuild: (dataSource: DataSource, kafka: Kafka, topicPrefix: string) => Promise<string>;
+}
+
+/**
+ * Everything about one service, written once in its `service.ts` and read by the
+ * service (`main`), its replay command (`replayCommand`, which ignores the HTTP and
+ * Nest parts) and its tools.
+ */
+export interface ServiceDescription<Config extends TObject = TObject> {
   /** Short name: `orders`, `payment`, … Used for the database, the consumer group and logs. */
   name: string;
-  configSchema: S;
+  /** Its own type, for a tool that loads the configuration outside the service kit (inventory's seed). */
+  configSchema: Config;
+  /** Own migrations and entities; the event store's are added by `databaseSchema`. */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: Function[];
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities?: Function[];
+  entities: Function[];
   /** The topics this service consumes; its `@EventPattern` handlers pick the event types. */
   consumes: readonly string[];
   /** The streams its handlers read whole for an event, so a batch reads them in one query. */
   streamsOf?: (event: AnyEvent) => readonly string[];
+  /** The read models of its own event log, rebuilt by replay. */
+  projections: ProjectionRebuild[];
+  /** The read models built from other services' topics, rebuilt by replay after the projections. */
+  topicRebuilds?: TopicRebuild[];
   feature: NestType | DynamicModule;
   /** Extra HTTP set-up such as OpenAPI. */
   configureHttp?: (app: INestApplication) => void;
+}
+
+/** The migrations (the event store's first) and entities of a service's database, for anything that opens it. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function databaseSchema(service: ServiceDescription): { migrations: Function[]; entities: Function[] } {
+  return { migrations: [...eventStoreMigrations, ...service.migrations], entities: service.entities };
 }
 
 const LEVELS: Record<string, LogLevel[]> = {
@@ -44,11 +71,11 @@ const LEVELS: Record<string, LogLevel[]> = {
  * relay, the event consumer and the HTTP server; and shuts it down in the order
  * that loses nothing on SIGTERM.
  */
-export async function runService<S extends TObject>(definition: ServiceDefinition<S>): Promise<void> {
+export async function runService(definition: ServiceDescription): Promise<void> {
   const log = new Logger(definition.name);
-  let config: Static<S> & CommonEnv;
+  let config: CommonEnv;
   try {
-    config = loadConfig(definition.configSchema) as Static<S> & CommonEnv;
+    config = loadConfig(definition.configSchema) as CommonEnv;
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${definition.name}: ${error.message}\n`);
@@ -61,8 +88,7 @@ export async function runService<S extends TObject>(definition: ServiceDefinitio
   const dataSource = await openDatabase({
     url: config.DATABASE_URL,
     database: config.DATABASE_NAME,
-    migrations: [...eventStoreMigrations, ...definition.migrations],
-    entities: definition.entities ?? [],
+    ...databaseSchema(definition),
     poolSize: config.DATABASE_POOL_SIZE,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
@@ -177,7 +203,7 @@ function redact(url: string): string {
 }
 
 /** Entry point helper: boot failures print one clear line and exit non-zero. */
-export function main<S extends TObject>(definition: ServiceDefinition<S>): void {
+export function main(definition: ServiceDescription): void {
   // `--print-config`: the environment variables this service reads, as JSON, for
   // docs and for tests that hold deployment files to the schema.
   if (process.argv.includes('--print-config')) {

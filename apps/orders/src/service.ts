@@ -1,0 +1,59 @@
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Topics } from '@orderflow/contracts';
+import type { ServiceDescription } from '@orderflow/service-kit';
+import { rebuildCatalog } from './catalog/catalog-rebuild';
+import { Product } from './catalog/product.entity';
+import { OrdersConfigSchema } from './config';
+import { orderDecider, orderStream, type OrderEvent } from './order/order.decider';
+import { IdempotencyKey, OrderSummary } from './order/order.entities';
+import { projectSummary } from './order/order-summary.projection';
+import { OrdersModule } from './orders.module';
+import { OrdersDeadlines1763700000200 } from './order-deadlines.migration';
+import { OrdersReadModels1763700000100 } from './schema.migration';
+
+export const ordersService: ServiceDescription = {
+  name: 'orders',
+  configSchema: OrdersConfigSchema,
+  migrations: [OrdersReadModels1763700000100, OrdersDeadlines1763700000200],
+  entities: [OrderSummary, IdempotencyKey, Product],
+  consumes: [Topics.payments, Topics.inventory, Topics.products, Topics.shipping],
+  // The saga reads the order's whole stream; catalog events read none.
+  streamsOf: (event) => (event.type === 'ProductCatalogued' || event.type === 'StockLevelChanged' ? [] : [orderStream(event.subject)]),
+  // Order summaries come from this service's own log; the product catalog is a
+  // projection of inventory's compacted `inventory.products`, read again from its start.
+  projections: [
+    {
+      table: 'order_summaries',
+      streamPrefix: 'order-',
+      project: (tx, _stream, events) =>
+        projectSummary(
+          tx,
+          (events as OrderEvent[]).reduce(orderDecider.evolve, orderDecider.initialState()),
+          new Date(events.at(-1)!.time),
+        ),
+    },
+  ],
+  topicRebuilds: [
+    {
+      table: 'products',
+      rebuild: async (dataSource, kafka, topicPrefix) => {
+        const topic = `${topicPrefix}${Topics.products}`;
+        const { messages, products, skipped } = await rebuildCatalog(dataSource, kafka, topic);
+        return `(${products} product(s)) from ${messages} message(s) on ${topic}${skipped ? `, ${skipped} skipped as not catalog events or invalid` : ''}`;
+      },
+    },
+  ],
+  feature: OrdersModule,
+  configureHttp: (app) => {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Orderflow storefront API')
+        .setDescription('Place and follow orders. Every route needs Authorization: Bearer <JWT> (HS256, sub = customer id).')
+        .setVersion('1.0')
+        .addBearerAuth()
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document);
+  },
+};
