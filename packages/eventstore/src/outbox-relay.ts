@@ -1,5 +1,5 @@
 import { Client, type ClientConfig } from 'pg';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { OUTBOX_CHANNEL, PROCESS_TAG, onOutboxCommitted } from './outbox-signal';
 
 export interface OutboxMessage {
@@ -98,6 +98,11 @@ interface OutboxRow {
 // One relay per database publishes at a time; other instances of the service wait.
 const RELAY_LOCK = 7_361_000_002;
 
+/** The statements a relay runs on its locked connection. */
+interface SqlSession {
+  query(sql: string, parameters?: unknown[]): Promise<unknown[]>;
+}
+
 const isRefusal = (error: unknown): boolean => (error as { retriable?: unknown } | null)?.retriable === false;
 
 function sizeOf(message: OutboxMessage): number {
@@ -123,10 +128,13 @@ interface BatchResult {
  * nothing is skipped by a high-water mark. A crash between publish and delete
  * republishes those rows: consumers are idempotent (inbox).
  *
- * No transaction is open while the broker answers: the relay holds a
- * session-level advisory lock on one connection of its own (so one relay per
- * database publishes at a time), reads a batch, publishes it, and deletes the
- * acknowledged rows by id in autocommit statements.
+ * No transaction is open while the broker answers: the relay reads a batch,
+ * publishes it, and deletes the acknowledged rows by id in autocommit statements,
+ * on a connection of its own that holds a session-level advisory lock. The relay
+ * that got the lock keeps it (and the connection) while it runs, so a pass costs
+ * two statements; the relays of other instances find it taken, leave the
+ * publishing to it (their commits wake it by notification), and look again now
+ * and then, so one of them takes over when it goes away.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -137,6 +145,11 @@ export class OutboxRelay {
   private unsubscribe: (() => void) | undefined;
   private listener: Client | undefined;
   private listenTimer: NodeJS.Timeout | undefined;
+  /** The connection holding the publishing lock, while this relay is the one publishing. */
+  private leader: Client | undefined;
+  private leaderBroken = false;
+  private busyPasses = 0;
+  private draining: Promise<unknown> = Promise.resolve();
   private readonly settings: Settings;
 
   constructor(
@@ -177,6 +190,8 @@ export class OutboxRelay {
     this.unsubscribe?.();
     await this.closeListener();
     await this.running;
+    await this.draining;
+    await this.resign();
   }
 
   /**
@@ -186,8 +201,13 @@ export class OutboxRelay {
    * Returns 0 at once when another relay of this database holds the lock.
    */
   async drain(): Promise<number> {
-    const sent = await this.drainIfFree();
-    return sent === 'busy' ? 0 : sent;
+    try {
+      const sent = await this.drainIfFree();
+      return sent === 'busy' ? 0 : sent;
+    } finally {
+      // Called on its own (at shutdown, by a command): the lock is not kept.
+      if (this.stopped) await this.resign();
+    }
   }
 
   async pending(): Promise<number> {
@@ -195,14 +215,17 @@ export class OutboxRelay {
     return Number(rows[0]?.n ?? 0);
   }
 
-  private async drainIfFree(): Promise<number | 'busy'> {
-    const session = this.dataSource.createQueryRunner();
-    await session.connect();
-    let locked = false;
+  /** One drain at a time per relay: they share the leader's connection. */
+  private drainIfFree(): Promise<number | 'busy'> {
+    const run = this.draining.then(() => this.drainAsLeader());
+    this.draining = run.catch(() => undefined);
+    return run;
+  }
+
+  private async drainAsLeader(): Promise<number | 'busy'> {
+    const session = await this.lead();
+    if (!session) return 'busy';
     try {
-      const [lock] = (await session.query('SELECT pg_try_advisory_lock($1) AS locked', [RELAY_LOCK])) as { locked: boolean }[];
-      locked = lock?.locked === true;
-      if (!locked) return 'busy';
       let total = 0;
       for (;;) {
         const batch = await this.publishBatch(session);
@@ -210,10 +233,58 @@ export class OutboxRelay {
         if (batch.failure !== undefined) throw batch.failure instanceof Error ? batch.failure : new Error('outbox relay: publish failed', { cause: batch.failure });
         if (!batch.full) return total;
       }
-    } finally {
-      if (locked) await session.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
-      await session.release();
+    } catch (error) {
+      // A database failure may have taken the connection, and the lock with it: start over next time.
+      if (this.leaderBroken) await this.resign();
+      throw error;
     }
+  }
+
+  /** The session holding the publishing lock: this relay's own, or a new one if the lock is free. */
+  private async lead(): Promise<SqlSession | undefined> {
+    if (!this.leader) {
+      const client = new Client(this.connectionOptions());
+      client.on('error', () => {
+        if (this.leader === client) this.leaderBroken = true;
+      });
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RELAY_LOCK]);
+        if (rows[0]?.locked !== true) {
+          await client.end().catch(() => undefined);
+          return undefined;
+        }
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      this.leader = client;
+      this.leaderBroken = false;
+    }
+    const leader = this.leader;
+    return {
+      query: async (sql, parameters) => {
+        try {
+          return (await leader.query(sql, parameters)).rows as unknown[];
+        } catch (error) {
+          this.leaderBroken = true;
+          throw error;
+        }
+      },
+    };
+  }
+
+  private async resign(): Promise<void> {
+    const client = this.leader;
+    this.leader = undefined;
+    if (!client) return;
+    await client.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+
+  /** The pool's own settings (address, timeouts, keepalive), so the relay's connections behave like every other. */
+  private connectionOptions(): ClientConfig {
+    return (this.dataSource.driver as unknown as { master: { options: ClientConfig } }).master.options;
   }
 
   private schedule(delayMs: number): void {
@@ -231,10 +302,11 @@ export class OutboxRelay {
       this.pendingWake = false;
       const sent = await this.drainIfFree();
       if (sent === 'busy') {
-        // Another instance is publishing and may have read its batch before our rows
-        // committed: try again shortly rather than trust that it will come back.
-        next = this.settings.lockRetryMs;
+        // Another instance publishes, woken by our commits' notifications; look again
+        // now and then (less often the longer it stays), to take over if it goes away.
+        next = Math.min(this.settings.maxBackoffMs, this.settings.lockRetryMs * 2 ** this.busyPasses++);
       } else {
+        this.busyPasses = 0;
         if (this.failures > 0) this.options.logger?.log(`outbox relay recovered; published ${sent} waiting event(s)`);
         this.failures = 0;
         if (this.pendingWake) next = 0;
@@ -256,9 +328,7 @@ export class OutboxRelay {
    */
   private async listen(): Promise<void> {
     if (this.stopped) return;
-    // The pool's own settings (address, timeouts, keepalive), so the listener behaves like every other connection.
-    const { options } = (this.dataSource.driver as unknown as { master: { options: ClientConfig } }).master;
-    const client = new Client(options);
+    const client = new Client(this.connectionOptions());
     const lost = () => {
       if (this.listener !== client) return;
       this.listener = undefined;
@@ -291,7 +361,7 @@ export class OutboxRelay {
     await client?.end().catch(() => undefined);
   }
 
-  private async readBatch(session: QueryRunner): Promise<{ messages: OutboxMessage[]; full: boolean }> {
+  private async readBatch(session: SqlSession): Promise<{ messages: OutboxMessage[]; full: boolean }> {
     const rows = (await session.query('SELECT id, event_id, topic, message_key, headers, payload FROM outbox ORDER BY id LIMIT $1', [
       this.settings.batchSize,
     ])) as OutboxRow[];
@@ -307,7 +377,7 @@ export class OutboxRelay {
     return { messages, full: rows.length === this.settings.batchSize };
   }
 
-  private async publishBatch(session: QueryRunner): Promise<BatchResult> {
+  private async publishBatch(session: SqlSession): Promise<BatchResult> {
     const { messages, full } = await this.readBatch(session);
     if (messages.length === 0) return { published: 0, full: false };
     const report = await this.send(messages);
@@ -343,7 +413,7 @@ export class OutboxRelay {
    * twin of a dead letter; holding every later event of its key back would block
    * that order (or product) for good over one message that can never be sent.
    */
-  private async isolateRefusal(session: QueryRunner, messages: readonly OutboxMessage[], groupError: unknown): Promise<{ published: number; failure?: unknown }> {
+  private async isolateRefusal(session: SqlSession, messages: readonly OutboxMessage[], groupError: unknown): Promise<{ published: number; failure?: unknown }> {
     if (messages.length === 1) {
       await this.park(session, messages[0]!, groupError);
       return { published: 0 };
@@ -365,12 +435,12 @@ export class OutboxRelay {
     return { published };
   }
 
-  private async remove(session: QueryRunner, messages: readonly OutboxMessage[]): Promise<void> {
+  private async remove(session: SqlSession, messages: readonly OutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await session.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [messages.map((m) => m.id)]);
   }
 
-  private async park(session: QueryRunner, message: OutboxMessage, error: unknown): Promise<void> {
+  private async park(session: SqlSession, message: OutboxMessage, error: unknown): Promise<void> {
     const e = error as { message?: unknown; name?: unknown; code?: unknown } | null;
     const parked: ParkedMessage = {
       ...message,

@@ -400,6 +400,29 @@ describe('two relays on one database', () => {
   });
 });
 
+describe('the relay that publishes', () => {
+  it('keeps the lock while it runs; another instance takes over once it stops, publishing what was left', async () => {
+    const other = await db.connectAgain();
+    const firstSink = capture();
+    const secondSink = capture();
+    const first = relay({ publish: firstSink.publish });
+    const second = relay({ publish: secondSink.publish, lockRetryMs: 20, maxBackoffMs: 100 }, other);
+    first.start();
+    const before = await appendMany(2);
+    await waitFor(() => firstSink.eventIds().length === 2, { what: 'the first relay to publish' });
+    second.start();
+    const more = await appendMany(2);
+    await waitFor(() => firstSink.eventIds().length === 4, { what: 'the first relay to publish the later commits too' });
+    expect(secondSink.eventIds()).toEqual([]);
+
+    await first.stop();
+    const after = await appendMany(2);
+    await waitFor(() => secondSink.eventIds().length === 2, { timeoutMs: 5_000, what: 'the second relay to take over' });
+    expect(firstSink.eventIds()).toEqual([...before, ...more].map((e) => e.id));
+    expect(secondSink.eventIds()).toEqual(after.map((e) => e.id));
+  });
+});
+
 describe('OutboxRelay.start', () => {
   it('backs off while publishing fails, and recovers with every row in id order', async () => {
     let brokerUp = false;
