@@ -71,7 +71,12 @@ export interface EventConsumerOptions {
   initialBackoffMs?: number;
   /** Longest wait between retries. Default 5 000 ms. */
   maxBackoffMs?: number;
-  /** Partitions handled at the same time by this instance. Default 1: batches, not partitions, give the throughput. */
+  /**
+   * Partitions of one fetch handed over at the same time. Their batches are then
+   * gathered into one unit of work (one transaction, one offset commit for all of
+   * them) when nothing in them needs to be cut out; otherwise each partition goes
+   * on its own. Default 64: every partition of the fetch together.
+   */
   partitionsConsumedConcurrently?: number;
   /**
    * How long the broker may hold a fetch open while there is nothing to read. A
@@ -97,7 +102,7 @@ const DEFAULTS: Omit<Settings, 'isRetriable'> = {
   maxBatchSize: 500,
   initialBackoffMs: 100,
   maxBackoffMs: 5_000,
-  partitionsConsumedConcurrently: 1,
+  partitionsConsumedConcurrently: 64,
   maxWaitTimeInMs: 2_000,
 };
 
@@ -130,6 +135,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
 
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
 class ConsumerStopping extends Error {
   override readonly name = 'ConsumerStopping';
 }
@@ -147,6 +168,8 @@ export class EventConsumer {
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly settings: Settings;
+  /** Partition batches of the current fetch waiting to be handled together. */
+  private gathering: { payload: EachBatchPayload; items: Item[]; done: Deferred }[] = [];
 
   constructor(
     kafka: Kafka,
@@ -207,11 +230,79 @@ export class EventConsumer {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     try {
-      await this.process(payload);
+      await this.gather(payload);
     } catch (error) {
       // Not committed: whoever owns the partition next receives those events again.
       if (error instanceof ConsumerStopping) return;
       throw error;
+    }
+  }
+
+  /**
+   * kafkajs hands over the partitions of one fetch at the same time; those that
+   * arrive in the same turn of the event loop are handled as one unit of work.
+   * Only a clean gathering (no undecodable message, within the batch size, and a
+   * handler that succeeds) goes together: anything else, and any failure, sends
+   * each partition back through `process` on its own, where poison is cut out.
+   */
+  private async gather(payload: EachBatchPayload): Promise<void> {
+    this.throwIfStopping();
+    const { topic, partition } = payload.batch;
+    const items = payload.batch.messages.map((message) => this.sortOut(topic, partition, message));
+    const done = deferred();
+    this.gathering.push({ payload, items, done });
+    if (this.gathering.length === 1) setImmediate(() => void this.handleGathered());
+    return done.promise;
+  }
+
+  private async handleGathered(): Promise<void> {
+    const members = this.gathering;
+    this.gathering = [];
+    const events = members.flatMap((m) => m.items.filter((i): i is Extract<Item, { kind: 'event' }> => i.kind === 'event'));
+    const clean = members.every((m) => m.items.every((i) => i.kind !== 'invalid')) && events.length <= this.settings.maxBatchSize;
+    let together = false;
+    if (clean && members.length > 1) {
+      const started = Date.now();
+      try {
+        this.throwIfStopping();
+        if (events.length > 0) await this.options.handleBatch(events.map(({ event, delivery }) => ({ event, delivery })));
+        together = true;
+        const ms = Date.now() - started;
+        if (events.length > 0) this.options.onBatch?.(events.length, ms);
+        for (const member of members) {
+          for (const item of member.items) {
+            if (item.kind === 'skip') this.options.onOutcome?.('ignored', item.type, 0);
+            else if (item.kind === 'event') this.options.onOutcome?.('processed', item.event.type, ms / Math.max(1, events.length));
+          }
+        }
+        // One request for every partition still ours; a revoked one is redelivered to its new owner (the inbox absorbs it).
+        const current = members.filter((m) => m.payload.isRunning() && !m.payload.isStale() && m.payload.batch.messages.length > 0);
+        await this.consumer.commitOffsets(
+          current.map(({ payload }) => ({ topic: payload.batch.topic, partition: payload.batch.partition, offset: (BigInt(payload.batch.lastOffset()) + 1n).toString() })),
+        );
+        for (const { payload } of current) payload.resolveOffset(payload.batch.lastOffset());
+      } catch (error) {
+        if (error instanceof ConsumerStopping) {
+          for (const member of members) member.done.reject(error);
+          return;
+        }
+        if (!together) this.options.logger?.warn(`a gathered batch of ${events.length} events from ${members.length} partitions failed (${(error as Error).message}); handling each partition on its own`);
+        else {
+          for (const member of members) member.done.reject(error);
+          return;
+        }
+      }
+    }
+    for (const member of members) {
+      if (together) {
+        member.done.resolve();
+        continue;
+      }
+      // One partition at a time, in the order they came: the path that cuts poison out.
+      await this.process(member.payload, member.items).then(
+        () => member.done.resolve(),
+        (error: unknown) => member.done.reject(error),
+      );
     }
   }
 
@@ -221,7 +312,7 @@ export class EventConsumer {
    * between runs, and each run's offsets (with those of the messages skipped in
    * it) are committed once it is done.
    */
-  private async process(payload: EachBatchPayload): Promise<void> {
+  private async process(payload: EachBatchPayload, sorted?: Item[]): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
     const heartbeat = () => payload.heartbeat();
@@ -238,9 +329,9 @@ export class EventConsumer {
       events = 0;
       last = undefined;
     };
-    for (const message of batch.messages) {
+    for (const [index, message] of batch.messages.entries()) {
       this.throwIfStopping();
-      const item = this.sortOut(topic, partition, message);
+      const item = sorted?.[index] ?? this.sortOut(topic, partition, message);
       run.push(item);
       if (item.kind !== 'skip') events++;
       last = message.offset;

@@ -90,6 +90,40 @@ describe('EventConsumer', () => {
     expect(outcomes).toEqual(['processed', 'processed', 'processed']);
   });
 
+  it('gathers the partitions of one fetch into one batch, committed in one request; poison in it sends each partition its own way', async () => {
+    // Keys spread over the three partitions.
+    const events = Array.from({ length: 12 }, () => orderPlaced());
+    const poison = events[5]!;
+    const batches: Handled[][] = [];
+    const applied: string[] = [];
+    const requests: string[] = [];
+    let poisoned = false;
+    const { publisher, consumer, dlq } = await consumerOf({
+      maxAttempts: 1,
+      onRequest: (api) => requests.push(api),
+      handleBatch: async (batch) => {
+        batches.push([...batch]);
+        const index = batch.findIndex(({ event }) => event.id === poison.id);
+        if (poisoned && index >= 0) throw new BatchFailure(index, new Error('cannot be handled'));
+        applied.push(...batch.map(({ event }) => event.id));
+      },
+    });
+    await publisher.send(events.filter((e) => e !== poison).map((e) => wire(e)));
+
+    await consumer.start();
+    await waitFor(() => applied.length === 11, { what: 'the first events' });
+    const partitions = new Set(batches.flat().map((h) => h.delivery.partition));
+    expect(partitions.size).toBeGreaterThan(1);
+    expect(batches.length).toBeLessThan(partitions.size + 1);
+    expect(requests.filter((api) => api === 'OffsetCommit').length).toBeLessThanOrEqual(batches.length);
+
+    poisoned = true;
+    await publisher.send([wire(poison), wire(orderPlaced())]);
+    await waitFor(async () => (await sandbox.topicSize(dlq)) === 1, { what: 'the poison event to be parked' });
+    await waitFor(() => applied.length === 12, { what: 'the event after it' });
+    expect(applied).not.toContain(poison.id);
+  });
+
   it('cuts a batch at a poison event: what precedes it is committed, it is dead-lettered alone, and the rest is handled', async () => {
     const events = Array.from({ length: 6 }, () => orderPlaced('order-same-partition'));
     const poison = events[3]!;
