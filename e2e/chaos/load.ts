@@ -62,9 +62,17 @@ export class OrderLoad {
     private readonly firstNumber: number,
   ) {}
 
+  /**
+   * On a schedule, not on the timer's word: each tick sends what the elapsed time
+   * owes (a late tick sends more), so the offered rate is the configured one even
+   * when timers fire late on a busy machine.
+   */
   start(): void {
     this.startedAt = Date.now();
-    this.timer = setInterval(() => this.fire(), 1000 / this.rate);
+    this.timer = setInterval(() => {
+      const due = Math.floor(((Date.now() - this.startedAt) / 1000) * this.rate);
+      while (this.sent < due) this.fire();
+    }, Math.max(1, Math.min(20, 1000 / this.rate)));
   }
 
   /** Stops placing orders and waits for the answers still on their way. */
