@@ -416,7 +416,9 @@ describe('the relay that publishes', () => {
     expect(secondSink.eventIds()).toEqual([]);
 
     await first.stop();
-    const after = await appendMany(2);
+    // The first instance is gone: what commits now comes from the second one's process.
+    const after = [orderPlaced(), orderPlaced()];
+    for (const event of after) await inTransaction(other, (tx) => appendToStream(tx, `order-${event.subject}`, 0, [{ event, publish: true }]));
     await waitFor(() => secondSink.eventIds().length === 2, { timeoutMs: 5_000, what: 'the second relay to take over' });
     expect(firstSink.eventIds()).toEqual([...before, ...more].map((e) => e.id));
     expect(secondSink.eventIds()).toEqual(after.map((e) => e.id));
