@@ -57,6 +57,8 @@ function isRetriable(error: unknown): boolean {
 export class KafkaEventTransport extends Server implements CustomTransportStrategy {
   private consumer: EventConsumer | undefined;
   private readonly log = new Logger('EventTransport');
+  /** Nest's lookup normalises the pattern on every call; the handlers do not change once listening. */
+  private readonly handlers = new Map<string, ReturnType<Server['getHandlerByPattern']>>();
 
   constructor(private readonly options: KafkaEventTransportOptions) {
     super();
@@ -98,6 +100,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     return this.consumer as T;
   }
 
+  private handlerFor(type: string): ReturnType<Server['getHandlerByPattern']> {
+    if (!this.handlers.has(type)) this.handlers.set(type, this.getHandlerByPattern(type));
+    return this.handlers.get(type) ?? null;
+  }
+
   /** Names the event that failed, so the consumer can cut the batch there. */
   private async dispatch(events: readonly ReceivedEvent[]): Promise<void> {
     const { dataSource, groupId } = this.options;
@@ -115,7 +122,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
           for (const [index, { event, delivery }] of events.entries()) {
             // Deleted once used: an event delivered twice within one batch is handled once.
             if (!unclaimed.delete(event.id.toLowerCase())) continue;
-            const handler = this.getHandlerByPattern(event.type);
+            const handler = this.handlerFor(event.type);
             if (!handler) continue;
             current = index;
             const result: unknown = await handler(event, new EventContext([tx, delivery]));

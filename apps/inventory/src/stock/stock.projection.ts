@@ -1,7 +1,7 @@
-import { upsertRow, type ProjectionRebuild, type RowUpsert } from '@orderflow/eventstore';
+import { unnestUpsert, upsertRow, type ProjectionRebuild } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { evolveProduct, initialProduct, type CataloguedProduct, type ProductEvent, type ProductState } from './stock.decider';
-import { StockView } from './stock.entity';
+import { type StockView } from './stock.entity';
 
 /**
  * The stock row is a function of the product's state and the time of its last event,
@@ -14,10 +14,17 @@ export async function projectProduct(tx: EntityManager, state: ProductState, eve
   await upsertRow(tx, stock, state.sku, stockRow(state, last));
 }
 
-const stock: RowUpsert<StockView> = {
-  table: 'stock',
-  write: async (tx, rows) => void (await tx.getRepository(StockView).upsert(rows, ['sku'])),
-};
+const stock = unnestUpsert<StockView>('stock', 'sku', [
+  { name: 'sku', type: 'text', value: (r) => r.sku },
+  { name: 'name', type: 'text', value: (r) => r.name },
+  { name: 'unit_price', type: 'bigint', value: (r) => r.unitPrice },
+  { name: 'currency', type: 'text', value: (r) => r.currency },
+  { name: 'stocked', type: 'integer', value: (r) => r.stocked },
+  { name: 'available', type: 'integer', value: (r) => r.available },
+  { name: 'reserved', type: 'integer', value: (r) => r.reserved },
+  { name: 'committed', type: 'integer', value: (r) => r.committed },
+  { name: 'updated_at', type: 'timestamptz', value: (r) => r.updatedAt },
+]);
 
 function stockRow(state: CataloguedProduct, last: ProductEvent): StockView {
   return {

@@ -1,7 +1,7 @@
-import { upsertRow, type RowUpsert } from '@orderflow/eventstore';
+import { unnestUpsert, upsertRow } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import type { OrderState } from './order.decider';
-import { OrderSummary } from './order.entities';
+import { type OrderSummary } from './order.entities';
 
 /**
  * The order's row in `order_summaries`, from its state. Written in the transaction
@@ -26,7 +26,15 @@ export async function projectSummary(tx: EntityManager, state: OrderState, now: 
   });
 }
 
-const summaries: RowUpsert<OrderSummary> = {
-  table: 'order_summaries',
-  write: async (tx, rows) => void (await tx.getRepository(OrderSummary).upsert(rows, ['orderId'])),
-};
+const summaries = unnestUpsert<OrderSummary>('order_summaries', 'order_id', [
+  { name: 'order_id', type: 'text', value: (r) => r.orderId },
+  { name: 'customer_id', type: 'text', value: (r) => r.customerId },
+  { name: 'status', type: 'text', value: (r) => r.status },
+  { name: 'reason', type: 'text', value: (r) => r.reason },
+  { name: 'items', type: 'jsonb', value: (r) => r.items },
+  { name: 'total', type: 'bigint', value: (r) => r.total },
+  { name: 'currency', type: 'text', value: (r) => r.currency },
+  { name: 'placed_at', type: 'timestamptz', value: (r) => r.placedAt },
+  { name: 'confirmed_at', type: 'timestamptz', value: (r) => r.confirmedAt },
+  { name: 'updated_at', type: 'timestamptz', value: (r) => r.updatedAt },
+]);

@@ -1,12 +1,16 @@
-import { upsertRow, type ProjectionRebuild, type RowUpsert } from '@orderflow/eventstore';
+import { unnestUpsert, upsertRow, type ProjectionRebuild } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { paymentDecider, type PaymentEvent, type PaymentState } from './payment.decider';
-import { PaymentView } from './payment.entity';
+import { type PaymentView } from './payment.entity';
 
-const payments: RowUpsert<PaymentView> = {
-  table: 'payments',
-  write: async (tx, rows) => void (await tx.getRepository(PaymentView).upsert(rows, ['orderId'])),
-};
+const payments = unnestUpsert<PaymentView>('payments', 'order_id', [
+  { name: 'order_id', type: 'text', value: (r) => r.orderId },
+  { name: 'payment_id', type: 'text', value: (r) => r.paymentId },
+  { name: 'status', type: 'text', value: (r) => r.status },
+  { name: 'amount', type: 'bigint', value: (r) => r.amount },
+  { name: 'currency', type: 'text', value: (r) => r.currency },
+  { name: 'updated_at', type: 'timestamptz', value: (r) => r.updatedAt },
+]);
 
 /** The order's payment row, from its state; in a consumer batch, one upsert for all the batch's orders. */
 export async function project(tx: EntityManager, state: PaymentState, now: Date): Promise<void> {

@@ -1,7 +1,7 @@
-import { upsertRow, type ProjectionRebuild, type RowUpsert } from '@orderflow/eventstore';
+import { unnestUpsert, upsertRow, type ProjectionRebuild } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { shipmentDecider, type ShipmentEvent, type ShipmentState } from './shipment.decider';
-import { ShipmentView } from './shipment.entity';
+import { type ShipmentView } from './shipment.entity';
 
 /** The row is a function of the state alone (carrier included), so a live projection and a replay agree. */
 export async function project(tx: EntityManager, state: ShipmentState, now: Date): Promise<void> {
@@ -10,10 +10,15 @@ export async function project(tx: EntityManager, state: ShipmentState, now: Date
   await upsertRow(tx, shipments, state.orderId, shipmentRow(state, now));
 }
 
-const shipments: RowUpsert<ShipmentView> = {
-  table: 'shipments',
-  write: async (tx, rows) => void (await tx.getRepository(ShipmentView).upsert(rows, ['orderId'])),
-};
+const shipments = unnestUpsert<ShipmentView>('shipments', 'order_id', [
+  { name: 'order_id', type: 'text', value: (r) => r.orderId },
+  { name: 'shipment_id', type: 'text', value: (r) => r.shipmentId },
+  { name: 'status', type: 'text', value: (r) => r.status },
+  { name: 'tracking_number', type: 'text', value: (r) => r.trackingNumber },
+  { name: 'carrier', type: 'text', value: (r) => r.carrier },
+  { name: 'pickup_at', type: 'timestamptz', value: (r) => r.pickupAt },
+  { name: 'updated_at', type: 'timestamptz', value: (r) => r.updatedAt },
+]);
 
 function shipmentRow(state: Exclude<ShipmentState, { status: 'NONE' }>, updatedAt: Date): ShipmentView {
   const { orderId, status } = state;
