@@ -309,8 +309,13 @@ run_tool() { # run_tool MAIN_CLASS ARGS...   (Kafka CLI class on the cached clas
 
 random_cluster_id() { # Kafka Uuid string: 16 random bytes, base64url without padding (22 chars)
   local id
-  id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-  [[ ${#id} -eq 22 ]] || die "could not generate a cluster id"
+  # Never one that starts with "-": the storage tool would read it as an option (1 run in 64
+  # failed to format). Kafka's own Uuid.randomUuid() draws again for the same reason.
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ ${#id} -eq 22 ]] || die "could not generate a cluster id"
+    [[ $id == -* ]] || break
+  done
   printf '%s\n' "$id"
 }
 
