@@ -27,6 +27,8 @@ function kafkaClient(brokers, clientId) {
 }
 
 // ── producer ────────────────────────────────────────────────────────────────
+/** Bytes of messages per produce request: under the broker's 1 MB per partition batch, whatever the spread over partitions. */
+const MAX_REQUEST_BYTES = 800_000;
 function producerRole() {
   let producer;
   let shape;
@@ -54,7 +56,8 @@ function producerRole() {
     const interval = 1000 / rate;
     const messagesByTopic = Object.fromEntries(Object.keys(shape.topics).map((t) => [t, 0]));
     const lateMs = [];
-    let queued = []; // [{ n, messagesByTopic: [[topic, message]] }]
+    let queued = []; // [{ n, messages: [[topic, message]], bytes }]
+    const headerBytes = Object.entries(shape.headers ?? {}).reduce((sum, [k, v]) => sum + k.length + String(v).length, 0) + 32;
     let inFlight;
     let sent = 0;
     let acked = 0;
@@ -65,8 +68,12 @@ function producerRole() {
 
     const flush = () => {
       if (inFlight || queued.length === 0) return;
-      const orders = queued;
-      queued = [];
+      // Fall behind at a high rate and the queue outgrows what one request may carry
+      // (message.max.bytes, 1 MB per partition batch): take what fits, the rest goes next.
+      let count = 0;
+      let bytes = 0;
+      while (count < queued.length && (count === 0 || bytes + queued[count].bytes <= MAX_REQUEST_BYTES)) bytes += queued[count++].bytes;
+      const orders = queued.splice(0, count);
       const byTopic = new Map();
       for (const o of orders)
         for (const [topic, message] of o.messages) (byTopic.get(topic) ?? byTopic.set(topic, []).get(topic)).push(message);
@@ -95,7 +102,8 @@ function producerRole() {
       for (const [topic, perOrder] of Object.entries(shape.topics)) {
         for (let k = messagesOfOrder(n, perOrder); k > 0; k--) messages.push([topic, { key, value, headers: shape.headers }]);
       }
-      queued.push({ n, messages });
+      const bytes = messages.reduce((sum, [, m]) => sum + m.key.length + m.value.length + headerBytes, 0);
+      queued.push({ n, messages, bytes });
     };
 
     const progress = () =>
