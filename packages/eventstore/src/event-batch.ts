@@ -13,8 +13,9 @@ import type { EntityManager } from 'typeorm';
 export interface CachedStream {
   /** Version of the stream in the database, as read at the start of this batch. */
   storedVersion: number;
-  /** Its stored events, when the whole stream was read; only the last one otherwise. */
+  /** Its stored events, when the whole stream was read. */
   stored?: AnyEvent[];
+  /** Its newest stored event, when only that was read (`readLastEvent`). */
   storedLast?: AnyEvent;
   /** Appended in this batch, not yet written. */
   appended: AnyEvent[];

@@ -53,10 +53,15 @@ export async function readStream(tx: EntityManager, streamId: string): Promise<L
   const stored = rows.map(toEvent);
   const storedVersion = rows.at(-1)?.stream_version ?? 0;
   if (!batch) return { version: storedVersion, events: stored };
-  // Appends of this batch are not in the database yet: they come from the cache.
-  const appended = cached?.appended ?? [];
-  batch.streams.set(streamId, { storedVersion, stored, ...(stored.length ? { storedLast: stored.at(-1)! } : {}), appended });
+  const { appended } = rememberWholeStream(batch, streamId, storedVersion, stored);
   return { version: storedVersion + appended.length, events: [...stored, ...appended] };
+}
+
+/** Keeps a stream read whole for the rest of the batch, with what the batch already appended to it (not in the database yet). */
+function rememberWholeStream(batch: EventBatch, streamId: string, storedVersion: number, stored: AnyEvent[]): CachedStream {
+  const entry = { storedVersion, stored, appended: batch.streams.get(streamId)?.appended ?? [] };
+  batch.streams.set(streamId, entry);
+  return entry;
 }
 
 /**
@@ -78,10 +83,7 @@ export async function prefetchStreams(tx: EntityManager, streamIds: readonly str
     byStream.get(row.stream_id)?.push(toEvent(row));
     versions.set(row.stream_id, row.stream_version);
   }
-  for (const [streamId, stored] of byStream) {
-    const appended = batch.streams.get(streamId)?.appended ?? [];
-    batch.streams.set(streamId, { storedVersion: versions.get(streamId) ?? 0, stored, ...(stored.length ? { storedLast: stored.at(-1)! } : {}), appended });
-  }
+  for (const [streamId, stored] of byStream) rememberWholeStream(batch, streamId, versions.get(streamId) ?? 0, stored);
 }
 
 /** The newest event of a stream, for aggregates whose every event carries their whole state. */
@@ -89,7 +91,7 @@ export async function readLastEvent(tx: EntityManager, streamId: string): Promis
   const batch = batchOf(tx);
   const cached = batch?.streams.get(streamId);
   if (cached) {
-    const last = cached.appended.at(-1) ?? cached.storedLast;
+    const last = cached.appended.at(-1) ?? cached.stored?.at(-1) ?? cached.storedLast;
     return { version: cached.storedVersion + cached.appended.length, ...(last ? { event: last } : {}) };
   }
   const rows: EventRow[] = await tx.query(
