@@ -2,7 +2,7 @@ import { EventCatalog, assertValidEvent, encodeEvent, type AnyEvent } from '@ord
 import type { EntityManager } from 'typeorm';
 import { ConcurrencyError } from './errors';
 import { OUTBOX_CHANNEL, PROCESS_TAG, markOutboxWritten } from './outbox-signal';
-import { batchOf, inEventBatch, writeRows, type CachedStream, type EventBatch } from './event-batch';
+import { batchOf, combineWrites, inEventBatch, readModelWrites, type CachedStream, type EventBatch, type WriteStatement } from './event-batch';
 
 export interface StreamEvent {
   event: AnyEvent;
@@ -180,55 +180,75 @@ export function withEventBatch<T>(tx: EntityManager, work: () => Promise<T>): Pr
 
 async function flushBatch(tx: EntityManager, batch: EventBatch): Promise<void> {
   for (const work of batch.beforeWrite.values()) await work();
-  if (batch.rows.length > 0) {
-    const { rows } = batch;
-    try {
-      await tx.query(
-        `INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata)
-         SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
-        [
-          rows.map((r) => r.streamId),
-          rows.map((r) => r.version),
-          rows.map((r) => r.event.id),
-          rows.map((r) => r.event.type),
-          rows.map((r) => JSON.stringify(r.event.data)),
-          rows.map((r) => JSON.stringify(metadataOf(r.event))),
-        ],
-      );
-    } catch (error) {
-      const e = error as { driverError?: { constraint?: string; detail?: string }; constraint?: string; detail?: string };
-      if ((e.driverError?.constraint ?? e.constraint) === 'events_stream_version_unique') {
-        // "Key (stream_id, stream_version)=(order-…, 3) already exists."
-        const clash = /=\((.*), (\d+)\)/.exec(e.driverError?.detail ?? e.detail ?? '');
-        throw clash ? new ConcurrencyError(clash[1]!, Number(clash[2]) - 1) : new ConcurrencyError(rows[0]!.streamId, rows[0]!.version - 1);
-      }
-      throw error;
-    }
+  // Events, outbox rows and read-model rows go in one statement: one round trip per batch.
+  const writes: WriteStatement[] = [];
+  let next = 1;
+  const add = (statement: WriteStatement) => {
+    writes.push(statement);
+    next += statement.parameters.length;
+  };
+  const { rows } = batch;
+  if (rows.length > 0) {
+    add({
+      sql: `INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata)
+            SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
+      parameters: [
+        rows.map((r) => r.streamId),
+        rows.map((r) => r.version),
+        rows.map((r) => r.event.id),
+        rows.map((r) => r.event.type),
+        rows.map((r) => JSON.stringify(r.event.data)),
+        rows.map((r) => JSON.stringify(metadataOf(r.event))),
+      ],
+    });
   }
-  await insertIntoOutbox(tx, batch.outbox);
-  await writeRows(tx, batch);
+  const queued = batch.outbox.length > 0;
+  if (queued) add(outboxInsert(batch.outbox, next));
+  for (const statement of await readModelWrites(tx, batch, next)) add(statement);
+  if (writes.length === 0) return;
+  const { sql, parameters } = combineWrites(writes, queued ? outboxNotification(next) : undefined);
+  try {
+    await tx.query(sql, parameters);
+  } catch (error) {
+    const e = error as { driverError?: { constraint?: string; detail?: string }; constraint?: string; detail?: string };
+    if ((e.driverError?.constraint ?? e.constraint) === 'events_stream_version_unique') {
+      // "Key (stream_id, stream_version)=(order-…, 3) already exists."
+      const clash = /=\((.*), (\d+)\)/.exec(e.driverError?.detail ?? e.detail ?? '');
+      throw clash ? new ConcurrencyError(clash[1]!, Number(clash[2]) - 1) : new ConcurrencyError(rows[0]!.streamId, rows[0]!.version - 1);
+    }
+    throw error;
+  }
+  if (queued) markOutboxWritten(tx);
 }
 
-async function insertIntoOutbox(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
-  if (events.length === 0) return;
+/** The outbox rows of `events`, parameters numbered from `$first`. */
+function outboxInsert(events: readonly AnyEvent[], first: number): WriteStatement {
   const wire = events.map((event) => ({ event, message: encodeEvent(event) }));
-  // The notification rides in the same statement and is delivered at commit, only if
-  // the transaction commits; PostgreSQL folds repeats within one transaction into one.
-  await tx.query(
-    `WITH queued AS (
-       INSERT INTO outbox (event_id, topic, message_key, headers, payload)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
-     )
-     SELECT pg_notify($6, $7)`,
-    [
+  const p = (i: number) => `$${first + i}`;
+  return {
+    sql: `INSERT INTO outbox (event_id, topic, message_key, headers, payload)
+          SELECT * FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::jsonb[], ${p(4)}::text[])`,
+    parameters: [
       wire.map((w) => w.event.id),
       wire.map((w) => EventCatalog[w.event.type].topic),
       wire.map((w) => w.message.key),
       wire.map((w) => JSON.stringify(w.message.headers)),
       wire.map((w) => w.message.value),
-      OUTBOX_CHANNEL,
-      PROCESS_TAG,
     ],
-  );
+  };
+}
+
+/**
+ * Wakes the relays of other processes. It rides in the statement that writes the
+ * outbox rows and is delivered at commit, only if the transaction commits;
+ * PostgreSQL folds repeats within one transaction into one.
+ */
+const outboxNotification = (first: number): WriteStatement => ({ sql: `SELECT pg_notify($${first}, $${first + 1})`, parameters: [OUTBOX_CHANNEL, PROCESS_TAG] });
+
+async function insertIntoOutbox(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const insert = outboxInsert(events, 1);
+  const { sql, parameters } = combineWrites([insert], outboxNotification(1 + insert.parameters.length));
+  await tx.query(sql, parameters);
   markOutboxWritten(tx);
 }
