@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
-import { ConcurrencyError, appendToStream, inTransaction, prefetchStreams, readLastEvent, readStream, unnestUpsert, upsertRow, withEventBatch, type RowUpsert } from '../src';
+import { ConcurrencyError, appendToStream, inTransaction, preloadBatch, readLastEvent, readStream, unnestUpsert, upsertRow, withEventBatch, type RowUpsert } from '../src';
 import { countRows, createTestDatabase, orderCompleted, orderConfirmed, orderPlaced, outboxEventIds, type TestDatabase } from './support';
 
 let db: TestDatabase;
@@ -105,27 +105,41 @@ describe('withEventBatch', () => {
     expect((await outboxEventIds(db.dataSource)).slice(-1)).toEqual([a.id]);
   });
 
-  it('reads the streams a batch needs in one query, the missing ones as empty', async () => {
+  it('claims the batch in the inbox and reads the streams it needs, whole or their newest event, in one statement', async () => {
     const a = orderPlaced();
     const b = orderPlaced();
+    const bConfirmed = orderConfirmed(b.subject);
     const missing = `order-${randomUUID()}`;
+    const missingLast = `order-${randomUUID()}`;
     await inTransaction(db.dataSource, async (tx) => {
       await appendToStream(tx, streamOf(a), 0, [{ event: a, publish: false }]);
-      await appendToStream(tx, streamOf(b), 0, [{ event: b, publish: false }]);
+      await appendToStream(tx, streamOf(b), 0, [{ event: b, publish: false }, { event: bConfirmed, publish: false }]);
     });
+    const handledBefore = randomUUID();
+    await inTransaction(db.dataSource, (tx) => preloadBatch(tx, { claim: { consumer: 'it-preload', eventIds: [handledBefore] } }));
+    const fresh = randomUUID().toUpperCase();
     let statements: string[] = [];
+    let claimed = new Set<string>();
     await inTransaction(db.dataSource, async (tx) => {
       const counter = counting(tx);
       await withEventBatch(tx, async () => {
-        await prefetchStreams(tx, [streamOf(a), streamOf(b), missing, streamOf(a)]);
+        claimed = await preloadBatch(tx, {
+          claim: { consumer: 'it-preload', eventIds: [handledBefore, fresh, fresh] },
+          streams: [streamOf(a), missing, streamOf(a)],
+          lastEvents: [streamOf(b), missingLast, streamOf(a)],
+        });
         expect(await readStream(tx, streamOf(a))).toEqual({ version: 1, events: [a] });
-        expect(await readStream(tx, streamOf(b))).toEqual({ version: 1, events: [b] });
         expect(await readStream(tx, missing)).toEqual({ version: 0, events: [] });
+        expect(await readLastEvent(tx, streamOf(b))).toEqual({ version: 2, event: bConfirmed });
+        expect(await readLastEvent(tx, missingLast)).toEqual({ version: 0 });
+        expect(await readLastEvent(tx, streamOf(a))).toEqual({ version: 1, event: a });
       });
       statements = counter.statements();
     });
-    // The one read, then the transaction's own COMMIT.
-    expect(statements).toEqual(['SELECT stream_id, stream_version,', 'COMMIT']);
+    // Only the id not handled before, once, in lower case.
+    expect([...claimed]).toEqual([fresh.toLowerCase()]);
+    // The one statement, then the transaction's own COMMIT: every read above came from memory.
+    expect(statements).toEqual(['WITH claimed AS', 'COMMIT']);
   });
 
   it('answers the newest event of a stream from the batch once it appended to it', async () => {
