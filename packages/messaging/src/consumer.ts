@@ -155,6 +155,55 @@ class ConsumerStopping extends Error {
   override readonly name = 'ConsumerStopping';
 }
 
+interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Commits offsets behind the consumer instead of in its way: kafkajs fetches again
+ * only once the batches of the last fetch returned, so an awaited OffsetCommit
+ * would add a round trip to the path of every event. Offsets go out in the order
+ * they were handed over, coalesced per partition while a commit is on the wire.
+ * Only offsets whose events are committed in the database are handed over, so a
+ * commit that fails (a rebalance) or never went out (a crash) means redelivery,
+ * which the inbox absorbs, never a lost event.
+ */
+class OffsetCommitter {
+  private readonly pending = new Map<string, PartitionOffset>();
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly logger: EventConsumerOptions['logger'],
+  ) {}
+
+  commit(offsets: readonly PartitionOffset[]): void {
+    for (const o of offsets) this.pending.set(`${o.topic}|${o.partition}`, o);
+    this.running ??= this.drain().finally(() => (this.running = undefined));
+  }
+
+  /** Resolves once everything handed over so far was sent (or failed). */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.size > 0) {
+      const offsets = [...this.pending.values()];
+      this.pending.clear();
+      try {
+        await this.consumer.commitOffsets(offsets);
+      } catch (error) {
+        // Not retried: the partition's next commit carries a later offset, and without
+        // one its events are redelivered to whoever owns it next.
+        this.logger?.warn(`offset commit failed (${(error as Error).message}); those events may be delivered again`);
+      }
+    }
+  }
+}
+
 /**
  * At-least-once consumption with exactly-once effect (the handler's inbox), a
  * batch at a time: a fetch's events are handed to `handleBatch` as one unit of
@@ -170,6 +219,7 @@ export class EventConsumer {
   private readonly settings: Settings;
   /** Partition batches of the current fetch waiting to be handled together. */
   private gathering: { payload: EachBatchPayload; items: Item[]; done: Deferred }[] = [];
+  private readonly offsets: OffsetCommitter;
 
   constructor(
     kafka: Kafka,
@@ -187,6 +237,7 @@ export class EventConsumer {
       maxWaitTimeInMs: this.settings.maxWaitTimeInMs,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
+    this.offsets = new OffsetCommitter(this.consumer, options.logger);
     const onRequest = options.onRequest;
     if (onRequest) this.consumer.on(this.consumer.events.REQUEST, (e) => onRequest(e.payload.apiName));
   }
@@ -225,6 +276,7 @@ export class EventConsumer {
     this.stopping = true;
     this.consumer.pause(this.options.topics.map((t) => ({ topic: `${this.settings.topicPrefix}${t}` })));
     await Promise.allSettled([...this.inFlight]);
+    await this.offsets.flush();
     await this.consumer.disconnect();
   }
 
@@ -277,7 +329,7 @@ export class EventConsumer {
         }
         // One request for every partition still ours; a revoked one is redelivered to its new owner (the inbox absorbs it).
         const current = members.filter((m) => m.payload.isRunning() && !m.payload.isStale() && m.payload.batch.messages.length > 0);
-        await this.consumer.commitOffsets(
+        this.offsets.commit(
           current.map(({ payload }) => ({ topic: payload.batch.topic, partition: payload.batch.partition, offset: (BigInt(payload.batch.lastOffset()) + 1n).toString() })),
         );
         for (const { payload } of current) payload.resolveOffset(payload.batch.lastOffset());
@@ -323,7 +375,7 @@ export class EventConsumer {
       if (last === undefined) return;
       if (!payload.isRunning() || payload.isStale()) throw new ConsumerStopping('partition revoked or consumer stopping');
       await this.handleRun(run, heartbeat);
-      await this.commit({ topic, partition, offset: last });
+      this.commit({ topic, partition, offset: last });
       payload.resolveOffset(last);
       run = [];
       events = 0;
@@ -484,8 +536,8 @@ export class EventConsumer {
     }
   }
 
-  private async commit({ topic, partition, offset }: DeliveryInfo): Promise<void> {
-    await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+  private commit({ topic, partition, offset }: DeliveryInfo): void {
+    this.offsets.commit([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
   }
 
   private async pause(ms: number, heartbeat: () => Promise<void>): Promise<void> {
