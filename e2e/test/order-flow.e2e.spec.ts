@@ -156,6 +156,8 @@ describe('the order flow across four services', () => {
     const missingAuth = await system.anonymous.placeOrder(order([{ sku: 'DESK-LAMP', quantity: 1 }]));
     expect(missingAuth.status).toBe(401);
     expect((await system.anonymous.products()).status).toBe(401);
+    // Development sign-in exists only where AUTH_DEV_TOKENS enables it (off here, as by default).
+    expect((await system.anonymous.request('POST', '/auth/dev-token', { customerId: 'grace' })).status).toBe(404);
 
     const badJson = await grace.placeOrder('{"items": [');
     expect(badJson.status).toBe(400);

@@ -18,6 +18,19 @@ export const OrdersConfigSchema = Type.Object({
     minLength: 32,
     // never printed in a boot error (service-kit loadConfig)
     secret: true,
-    description: 'HS256 secret for storefront bearer tokens (required, at least 32 characters)',
+    description: 'HS256 secret for storefront bearer tokens (required, at least 32 characters); unused for verifying when AUTH_JWKS_URL is set',
+  }),
+  AUTH_JWKS_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description: 'verify tokens with the keys of an identity provider (its JWKS URL) instead of AUTH_JWT_SECRET; needs AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE',
+    }),
+  ),
+  AUTH_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1, description: 'the iss every token must carry (required with AUTH_JWKS_URL)' })),
+  AUTH_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1, description: 'the aud every token must carry (required with AUTH_JWKS_URL)' })),
+  AUTH_DEV_TOKENS: Type.Boolean({
+    default: false,
+    description:
+      'development only: POST /auth/dev-token signs a token for any customer (and the operator role) so the storefront can sign in without an identity provider; never enable in production',
   }),
 });

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
-import { CustomerAuthGuard } from './auth/auth.guard';
+import { CONFIG } from '@orderflow/service-kit';
+import { CustomerAuthGuard, OperatorGuard } from './auth/auth.guard';
+import { DevTokenController } from './auth/dev-token.controller';
+import { TOKEN_VERIFIER, tokenVerifierFrom } from './auth/token-verifier';
 import { ProductCatalogConsumer } from './catalog/product-catalog.consumer';
 import { ProductsController } from './catalog/products.controller';
 import { OrdersController } from './order/orders.controller';
@@ -9,7 +12,14 @@ import { CatalogCache } from './catalog/catalog-cache';
 import { PlaceOrderBatcher } from './order/place-order.batcher';
 
 @Module({
-  controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer],
-  providers: [CustomerAuthGuard, OrderTimeoutJob, CatalogCache, PlaceOrderBatcher],
+  controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer, DevTokenController],
+  providers: [
+    { provide: TOKEN_VERIFIER, useFactory: tokenVerifierFrom, inject: [CONFIG] },
+    CustomerAuthGuard,
+    OperatorGuard,
+    OrderTimeoutJob,
+    CatalogCache,
+    PlaceOrderBatcher,
+  ],
 })
 export class OrdersModule {}
