@@ -75,6 +75,15 @@ export class StorefrontClient {
     return this.request<OrderView>('GET', `/orders/${orderId}`);
   }
 
+  /** GET /orders, one page. */
+  listOrders(query: { limit?: number | string; cursor?: string } = {}) {
+    const params = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.request<{ orders: (Omit<OrderView, 'history'> & { placedAt: string; updatedAt: string })[]; next?: string }>(
+      'GET',
+      `/orders${params.size ? `?${params.toString()}` : ''}`,
+    );
+  }
+
   cancel(orderId: string) {
     return this.request('POST', `/orders/${orderId}/cancel`);
   }
