@@ -1,16 +1,29 @@
-import { StorefrontClient } from '@orderflow/testkit';
+import { join } from 'node:path';
+import { ServiceProcess, StorefrontClient, type OrderStreamReader } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
 /** What the storefront page is built on: sign-in, "my orders" and the live order stream. */
-describe('the storefront API: development sign-in, my orders', () => {
+describe('the storefront API: development sign-in, my orders, live order streams', () => {
   let system: TestSystem;
+  let second: ServiceProcess;
+  const streams: OrderStreamReader[] = [];
+
   beforeAll(async () => {
     system = await startSystem(3410, { orders: { AUTH_DEV_TOKENS: 'true' } });
+    const first = system.cluster.services.orders;
+    // A second orders instance on the same database, as behind a load balancer.
+    second = new ServiceProcess('orders', first.port + 10, first.environment, join(first.logFile, '..', 'orders-2.log'));
+    second.start();
+    await second.waitReady();
   });
 
   afterAll(async () => {
+    for (const s of streams) s.close();
+    await second?.stop('SIGTERM');
     await system?.teardown();
   });
+
+  const secondInstance = (customerId: string) => new StorefrontClient(`http://127.0.0.1:${second.port}`, system.token(customerId));
 
   it('signs in a demo customer through the development endpoint, and an operator only when asked', async () => {
     const issue = (body: unknown) => system.anonymous.request<{ token: string }>('POST', '/auth/dev-token', body);
@@ -63,6 +76,70 @@ describe('the storefront API: development sign-in, my orders', () => {
     expect(forged.status).toBe(400);
     expect(forged.body).toMatchObject({ details: [{ field: 'cursor' }] });
     expect((await system.anonymous.listOrders()).status).toBe(401);
+  });
+
+  it('streams an order’s events live from another instance than the one that placed it, to COMPLETED', async () => {
+    const hana = system.customer('hana');
+    const placed = await hana.placeOrder(order([{ sku: 'KB-MECH-01', quantity: 1 }]));
+    // Placed through the first instance, watched through the second: it hears of the events by NOTIFY.
+    const stream = await secondInstance('hana').streamOrder(placed.body.orderId);
+    streams.push(stream);
+    expect(stream.status).toBe(200);
+    expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await stream.waitFor((m) => m.event === 'status' && (m.data as { status: string }).status === 'COMPLETED');
+    await stream.waitFor((m) => m.event === 'recorded' && (m.data as { type: string }).type === 'StockCommitted');
+    const recorded = stream.recorded;
+    expect(recorded.map((e) => e.version)).toEqual(recorded.map((_, i) => i + 1));
+    expect(new Set(recorded.map((e) => e.source))).toEqual(new Set(['orders', 'payment', 'inventory', 'shipping']));
+    expect(recorded.map((e) => e.type)).toEqual(expect.arrayContaining(['OrderPlaced', 'PaymentAuthorized', 'StockReserved', 'ShipmentPrepared', 'OrderConfirmed', 'PickupScheduled', 'OrderCompleted']));
+    const history = (await hana.getOrder(placed.body.orderId)).body.history;
+    expect(recorded.map((e) => e.type)).toEqual(history.map((h) => h.type));
+    const last = stream.messages.filter((m) => m.event === 'status').at(-1)!;
+    expect(last.data).toEqual({ status: 'COMPLETED', cancellable: false });
+  });
+
+  it('resumes after Last-Event-ID with only the newer events', async () => {
+    const hana = system.customer('hana');
+    const placed = await hana.placeOrder(order([{ sku: 'MOUSE-PRO', quantity: 1 }]));
+    const done = await hana.waitForHistory(placed.body.orderId, ['OrderCompleted', 'StockCommitted']);
+    const resumed = await hana.streamOrder(placed.body.orderId, 3);
+    streams.push(resumed);
+    await resumed.waitFor((m) => m.event === 'status');
+    await resumed.waitFor(() => resumed.recorded.length === done.history.length - 3);
+    expect(resumed.recorded.map((e) => e.version)).toEqual(done.history.slice(3).map((_, i) => i + 4));
+    expect(resumed.messages.find((m) => m.event === 'recorded')?.id).toBe('4');
+
+    const bad = await hana.streamOrder(placed.body.orderId, 'x' as unknown as number);
+    expect(bad.status).toBe(400);
+  });
+
+  it('shows the cancellation and its compensation live when payment declines', async () => {
+    const ivan = system.customer('ivan');
+    const placed = await ivan.placeOrder(order([{ sku: 'DESK-LAMP', quantity: 1 }], 'tok_declined'));
+    const stream = await ivan.streamOrder(placed.body.orderId);
+    streams.push(stream);
+    await stream.waitFor((m) => m.event === 'status' && (m.data as { status: string }).status === 'CANCELLED');
+    await stream.waitFor(() => ['StockReleased', 'ShipmentCancelled'].every((t) => stream.recorded.some((e) => e.type === t)));
+    expect(stream.messages.filter((m) => m.event === 'status').at(-1)!.data).toEqual({ status: 'CANCELLED', reason: 'PAYMENT_DECLINED', cancellable: false });
+  });
+
+  it('never streams another customer’s order, nor to anyone unauthenticated', async () => {
+    const placed = await system.customer('judy').placeOrder(order([{ sku: 'USB-C-HUB', quantity: 1 }]));
+    const other = await system.customer('mallory').streamOrder(placed.body.orderId);
+    expect(other.status).toBe(404);
+    const anonymous = await system.anonymous.streamOrder(placed.body.orderId);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('ends open streams when an instance stops, so it stops within its grace period', async () => {
+    const placed = await system.customer('kim').placeOrder(order([{ sku: 'USB-C-HUB', quantity: 1 }]));
+    const stream = await secondInstance('kim').streamOrder(placed.body.orderId);
+    streams.push(stream);
+    await stream.waitFor((m) => m.event === 'status');
+    const started = Date.now();
+    expect((await second.stop('SIGTERM')).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await stream.waitClosed();
   });
 
   it('holds every invariant once the system is quiet', async () => {

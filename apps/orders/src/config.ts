@@ -33,4 +33,19 @@ export const OrdersConfigSchema = Type.Object({
     description:
       'development only: POST /auth/dev-token signs a token for any customer (and the operator role) so the storefront can sign in without an identity provider; never enable in production',
   }),
+  ORDER_STREAM_MAX_CLIENTS: Type.Integer({
+    minimum: 1,
+    default: 10_000,
+    description: 'live order streams (GET /orders/:id/stream) this instance serves at once; more answer 503',
+  }),
+  ORDER_STREAM_BUFFER_BYTES: Type.Integer({
+    minimum: 1_024,
+    default: 65_536,
+    description: 'bytes a live order stream may have waiting for a client that does not read; past this the client is dropped (it resumes with Last-Event-ID)',
+  }),
+  ORDER_STREAM_HEARTBEAT_SECONDS: Type.Integer({
+    minimum: 1,
+    default: 25,
+    description: 'a comment line is sent on every open live stream this often, so proxies keep idle streams open',
+  }),
 });

@@ -6,13 +6,15 @@ import { TOKEN_VERIFIER, tokenVerifierFrom } from './auth/token-verifier';
 import { ProductCatalogConsumer } from './catalog/product-catalog.consumer';
 import { ProductsController } from './catalog/products.controller';
 import { OrdersController } from './order/orders.controller';
+import { OrderStreamController } from './live/order-stream.controller';
+import { OrderStreamHub } from './live/order-stream.hub';
 import { OrderSagaConsumer } from './saga/order-saga.consumer';
 import { OrderTimeoutJob } from './saga/order-timeout.job';
 import { CatalogCache } from './catalog/catalog-cache';
 import { PlaceOrderBatcher } from './order/place-order.batcher';
 
 @Module({
-  controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer, DevTokenController],
+  controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer, DevTokenController, OrderStreamController],
   providers: [
     { provide: TOKEN_VERIFIER, useFactory: tokenVerifierFrom, inject: [CONFIG] },
     CustomerAuthGuard,
@@ -20,6 +22,7 @@ import { PlaceOrderBatcher } from './order/place-order.batcher';
     OrderTimeoutJob,
     CatalogCache,
     PlaceOrderBatcher,
+    OrderStreamHub,
   ],
 })
 export class OrdersModule {}

@@ -1,4 +1,5 @@
 import { signToken } from '@orderflow/auth';
+import { OrderStreamReader } from './order-stream';
 
 export interface PlaceOrderRequest {
   items: { sku: string; quantity: number }[];
@@ -82,6 +83,11 @@ export class StorefrontClient {
       'GET',
       `/orders${params.size ? `?${params.toString()}` : ''}`,
     );
+  }
+
+  /** Opens the order's live stream (Server-Sent Events). */
+  streamOrder(orderId: string, lastEventId?: number): Promise<OrderStreamReader> {
+    return OrderStreamReader.open(`${this.baseUrl}/orders/${orderId}/stream`, this.token ?? '', lastEventId);
   }
 
   cancel(orderId: string) {
