@@ -8,13 +8,14 @@ import { ProductsController } from './catalog/products.controller';
 import { OrdersController } from './order/orders.controller';
 import { OrderStreamController } from './live/order-stream.controller';
 import { OrderStreamHub } from './live/order-stream.hub';
+import { StorefrontController } from './storefront/storefront.controller';
 import { OrderSagaConsumer } from './saga/order-saga.consumer';
 import { OrderTimeoutJob } from './saga/order-timeout.job';
 import { CatalogCache } from './catalog/catalog-cache';
 import { PlaceOrderBatcher } from './order/place-order.batcher';
 
 @Module({
-  controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer, DevTokenController, OrderStreamController],
+  controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer, DevTokenController, OrderStreamController, StorefrontController],
   providers: [
     { provide: TOKEN_VERIFIER, useFactory: tokenVerifierFrom, inject: [CONFIG] },
     CustomerAuthGuard,
