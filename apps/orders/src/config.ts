@@ -20,14 +20,14 @@ export const OrdersConfigSchema = Type.Object({
     secret: true,
     description: 'HS256 secret for storefront bearer tokens (required, at least 32 characters); unused for verifying when AUTH_JWKS_URL is set',
   }),
-  AUTH_JWKS_URL: Type.Optional(
-    Type.String({
-      pattern: '^https?://',
-      description: 'verify tokens with the keys of an identity provider (its JWKS URL) instead of AUTH_JWT_SECRET; needs AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE',
-    }),
-  ),
-  AUTH_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1, description: 'the iss every token must carry (required with AUTH_JWKS_URL)' })),
-  AUTH_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1, description: 'the aud every token must carry (required with AUTH_JWKS_URL)' })),
+  // Empty means unset: HS256 with AUTH_JWT_SECRET, and no iss / aud checks.
+  AUTH_JWKS_URL: Type.String({
+    pattern: '^(https?://.+)?$',
+    default: '',
+    description: 'verify tokens with the keys of an identity provider (its JWKS URL) instead of AUTH_JWT_SECRET; needs AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE',
+  }),
+  AUTH_JWT_ISSUER: Type.String({ default: '', description: 'the iss every token must carry (required with AUTH_JWKS_URL)' }),
+  AUTH_JWT_AUDIENCE: Type.String({ default: '', description: 'the aud every token must carry (required with AUTH_JWKS_URL)' }),
   AUTH_DEV_TOKENS: Type.Boolean({
     default: false,
     description:
@@ -47,5 +47,11 @@ export const OrdersConfigSchema = Type.Object({
     minimum: 1,
     default: 25,
     description: 'a comment line is sent on every open live stream this often, so proxies keep idle streams open',
+  }),
+  OPS_SERVICE_URLS: Type.String({
+    pattern: '^(payment|inventory|shipping)=https?://[^,\\s]+(,(payment|inventory|shipping)=https?://[^,\\s]+)*$',
+    default: 'payment=http://127.0.0.1:3001,inventory=http://127.0.0.1:3002,shipping=http://127.0.0.1:3003',
+    description:
+      'where the operator view (/ops) reads the health and outbox backlog of the other services: name=base URL, comma-separated (orders reads its own)',
   }),
 });

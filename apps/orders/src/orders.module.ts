@@ -9,13 +9,15 @@ import { OrdersController } from './order/orders.controller';
 import { OrderStreamController } from './live/order-stream.controller';
 import { OrderStreamHub } from './live/order-stream.hub';
 import { StorefrontController } from './storefront/storefront.controller';
+import { OpsController } from './ops/ops.controller';
+import { Operations } from './ops/operations';
 import { OrderSagaConsumer } from './saga/order-saga.consumer';
 import { OrderTimeoutJob } from './saga/order-timeout.job';
 import { CatalogCache } from './catalog/catalog-cache';
 import { PlaceOrderBatcher } from './order/place-order.batcher';
 
 @Module({
-  controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer, DevTokenController, OrderStreamController, StorefrontController],
+  controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer, DevTokenController, OrderStreamController, StorefrontController, OpsController],
   providers: [
     { provide: TOKEN_VERIFIER, useFactory: tokenVerifierFrom, inject: [CONFIG] },
     CustomerAuthGuard,
@@ -24,6 +26,7 @@ import { PlaceOrderBatcher } from './order/place-order.batcher';
     CatalogCache,
     PlaceOrderBatcher,
     OrderStreamHub,
+    Operations,
   ],
 })
 export class OrdersModule {}

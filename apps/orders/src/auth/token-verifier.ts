@@ -20,5 +20,5 @@ export function tokenVerifierFrom(config: AuthConfig): TokenVerifier {
   const missing = [!issuer && 'AUTH_JWT_ISSUER', !audience && 'AUTH_JWT_AUDIENCE'].filter(Boolean);
   if (missing.length) throw new ConfigError(`invalid configuration:\n  ${missing.join(', ')}: required when AUTH_JWKS_URL is set`);
   if (config.AUTH_DEV_TOKENS) throw new ConfigError('invalid configuration:\n  AUTH_DEV_TOKENS: development tokens cannot be enabled with AUTH_JWKS_URL');
-  return createVerifier({ jwksUrl, issuer: issuer!, audience: audience! });
+  return createVerifier({ jwksUrl, issuer, audience });
 }

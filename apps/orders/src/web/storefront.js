@@ -355,6 +355,7 @@ function orderView(orderId) {
   const announcer = h('p', { class: 'sr-only', 'aria-live': 'polite' });
   const lanes = Object.fromEntries(LANES.map((lane) => [lane, h('ol', { 'aria-label': `${lane} events` })]));
   const seen = new Set();
+  let statusStreamed = false;
 
   function showStatus(s) {
     statusBadge.className = `status ${s.status}`;
@@ -427,7 +428,8 @@ function orderView(orderId) {
         ...view.items.map((i) => h('li', {}, `${i.quantity} × ${names.get(i.sku) || i.sku}`, h('span', {}, money(i.unitPrice * i.quantity, view.currency)))),
       );
       total.textContent = `Total ${money(view.total, view.currency)}`;
-      showStatus({ status: view.status, reason: view.reason, cancellable: view.status === 'PENDING' || view.status === 'CONFIRMED' });
+      // The stream may have told a newer status while this answer was on its way.
+      if (!statusStreamed) showStatus({ status: view.status, reason: view.reason, cancellable: view.status === 'PENDING' || view.status === 'CONFIRMED' });
     } catch (error) {
       if (error.name === 'AbortError' || handleAuth(error)) return;
       if (error.status === 404) {
@@ -440,7 +442,10 @@ function orderView(orderId) {
 
   void follow(orderId, controller.signal, {
     record,
-    status: showStatus,
+    status: (s) => {
+      statusStreamed = true;
+      showStatus(s);
+    },
     state: (state) => {
       liveState.textContent = state === 'live' ? 'Live' : 'Reconnecting…';
       liveState.dataset.state = state;
