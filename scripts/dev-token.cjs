@@ -25,7 +25,9 @@ module.exports = { devSecret, SECRET_FILE };
 if (require.main === module) {
   let auth;
   try {
-    auth = require('@orderflow/auth');
+    // From the repository, or from the working directory (the orders image runs this
+    // script mounted at /scripts, next to nothing; its packages are in /app).
+    auth = require(require.resolve('@orderflow/auth', { paths: [__dirname, process.cwd()] }));
   } catch {
     process.stderr.write('@orderflow/auth is not built: run `npm run build` first\n');
     process.exit(1);
