@@ -196,6 +196,39 @@ describe('the storefront in a browser', () => {
     await page.close();
   });
 
+  it('shows stock changing live as other customers order, without reloading', async () => {
+    const page = await signIn('ivan');
+    const lamps = page.locator('[data-available="DESK-LAMP"]');
+    const before = Number(/(\d+) available/.exec(await lamps.innerText())![1]);
+    const placed = await system.customer('judy').placeOrder({
+      items: [{ sku: 'DESK-LAMP', quantity: 3 }],
+      payment: { token: 'tok_visa' },
+      shippingAddress: { name: 'Judy', line1: '1 Main St', city: 'Paris', postalCode: '75001', country: 'FR' },
+    });
+    expect(placed.status).toBe(202);
+    await seeText(lamps, `${before - 3} available`, 20_000);
+    await page.close();
+  });
+
+  it('gives every control an accessible name and works from the keyboard', async () => {
+    const page = await signIn('kate');
+    const unnamed = await page.evaluate<string[]>(`[...document.querySelectorAll('button, input, select, textarea, a[href]')]
+      .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim() || el.closest('label')))
+      .map((el) => el.outerHTML)`);
+    expect(unnamed).toEqual([]);
+    // Only the keyboard: focus moves with Tab, buttons act on Enter, the form submits on Enter.
+    await page.getByLabel('Quantity of LED desk lamp').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.getAttribute("aria-label")')).toBe('Add LED desk lamp to cart');
+    await page.keyboard.press('Enter');
+    await seeText(page.getByRole('list', { name: 'Cart contents' }), '1 × LED desk lamp');
+    await page.getByLabel('City').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/orders\/.+/);
+    await statusIs(page, 'COMPLETED');
+    await page.close();
+  });
+
   it('fits a phone screen and loads nothing from outside its own origin', async () => {
     const page = await browser.context.newPage();
     const foreign: string[] = [];

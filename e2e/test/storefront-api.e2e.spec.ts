@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ServiceProcess, StorefrontClient, type OrderStreamReader } from '@orderflow/testkit';
+import { ServiceProcess, StorefrontClient, waitForQuiet, type OrderStreamReader } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
 /** What the storefront page is built on: sign-in, "my orders" and the live order stream. */
@@ -129,6 +130,32 @@ describe('the storefront API: development sign-in, my orders, live order streams
     expect(other.status).toBe(404);
     const anonymous = await system.anonymous.streamOrder(placed.body.orderId);
     expect(anonymous.status).toBe(401);
+  });
+
+  it('spends no measurable CPU on idle open streams', async () => {
+    const lena = system.customer('lena');
+    const placed = await lena.placeOrder(order([{ sku: 'USB-C-HUB', quantity: 1 }]));
+    await lena.waitForHistory(placed.body.orderId, ['OrderCompleted', 'StockCommitted']);
+    await waitForQuiet(system.cluster);
+    const orders = system.cluster.services.orders;
+    /** CPU time (user + system) of the orders process over `ms`, in milliseconds. */
+    const cpuOver = async (ms: number) => {
+      const ticks = () => {
+        const fields = readFileSync(`/proc/${orders.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return Number(fields[11]) + Number(fields[12]); // utime, stime
+      };
+      const start = ticks();
+      await new Promise((r) => setTimeout(r, ms));
+      return ((ticks() - start) * 1000) / 100; // USER_HZ is 100 on Linux
+    };
+    const baseline = await cpuOver(5_000);
+    const idle = await Promise.all(Array.from({ length: 100 }, () => lena.streamOrder(placed.body.orderId)));
+    streams.push(...idle);
+    await Promise.all(idle.map((s) => s.waitFor((m) => m.event === 'status')));
+    const withStreams = await cpuOver(5_000);
+    // 100 open, idle streams: no timer per stream, no polling; under 1% of a core more than none.
+    expect(withStreams - baseline).toBeLessThan(50);
+    for (const s of idle) s.close();
   });
 
   it('ends open streams when an instance stops, so it stops within its grace period', async () => {
