@@ -1,5 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { ServiceProcess, StorefrontClient, waitForQuiet, type OrderStreamReader } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
@@ -167,6 +171,52 @@ describe('the storefront API: development sign-in, my orders, live order streams
     expect((await second.stop('SIGTERM')).code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     await stream.waitClosed();
+  });
+
+  it('accepts the tokens of an identity provider (JWKS, issuer, audience) instead of its own, when configured', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'idp-key', alg: 'ES256', use: 'sig' };
+    const idp = createServer((_, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    const jwksUrl = `http://127.0.0.1:${(idp.address() as AddressInfo).port}/.well-known/jwks.json`;
+    const first = system.cluster.services.orders;
+    const log = (name: string) => join(first.logFile, '..', name);
+
+    // Half a configuration stops the process at boot, naming what is missing.
+    const half = new ServiceProcess('orders', first.port + 20, { ...first.environment, AUTH_JWKS_URL: jwksUrl }, log('orders-jwks-half.log'));
+    half.start();
+    await expect(half.waitReady(20_000)).rejects.toThrow(/exited during start-up/);
+    expect(readFileSync(half.logFile, 'utf8')).toMatch(/AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE: required when AUTH_JWKS_URL is set/);
+
+    const withIdp = new ServiceProcess(
+      'orders',
+      first.port + 20,
+      { ...first.environment, AUTH_JWKS_URL: jwksUrl, AUTH_JWT_ISSUER: 'https://id.example', AUTH_JWT_AUDIENCE: 'orderflow', AUTH_DEV_TOKENS: 'false' },
+      log('orders-jwks.log'),
+    );
+    withIdp.start();
+    try {
+      await withIdp.waitReady();
+      const idpToken = (audience: string) =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'ES256', kid: 'idp-key' })
+          .setSubject('idp-user-1')
+          .setIssuer('https://id.example')
+          .setAudience(audience)
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(privateKey);
+      const at = `http://127.0.0.1:${withIdp.port}`;
+      expect((await new StorefrontClient(at, idpToken('orderflow')).listOrders()).status).toBe(200);
+      const otherApp = await new StorefrontClient(at, idpToken('another-app')).listOrders();
+      expect(otherApp.status).toBe(401);
+      expect(otherApp.body).toMatchObject({ message: 'token audience is not the expected one' });
+      // The service's own HS256 tokens no longer open it.
+      expect((await new StorefrontClient(at, system.token('frank')).listOrders()).status).toBe(401);
+    } finally {
+      await withIdp.stop('SIGTERM');
+      idp.close();
+    }
   });
 
   it('holds every invariant once the system is quiet', async () => {
