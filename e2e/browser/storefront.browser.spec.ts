@@ -159,6 +159,27 @@ describe('the storefront in a browser', () => {
     await page.close();
   });
 
+  it('explains a 409 when the order can no longer be cancelled', async () => {
+    await system.cluster.services.shipping.stop('SIGTERM');
+    const page = await signIn('nora');
+    try {
+      // The page hears nothing live (its stream is cut), so it still offers to cancel
+      // an order that was cancelled meanwhile elsewhere.
+      await page.route('**/orders/*/stream', (route) => route.abort());
+      await addToCart(page, 'LED desk lamp', 1);
+      const orderId = await placeOrder(page);
+      await page.getByRole('button', { name: 'Cancel order' }).waitFor();
+      expect((await system.customer('nora').cancel(orderId)).status).toBe(202);
+      await page.getByRole('button', { name: 'Cancel order' }).click();
+      await seeText(page.getByRole('alert').filter({ hasText: 'cancelled' }), 'This order can no longer be cancelled');
+      await seeText(page.getByRole('alert').filter({ hasText: 'cancelled' }), 'CANCELLED');
+    } finally {
+      await page.unrouteAll();
+      await system.cluster.start(['shipping']);
+    }
+    await page.close();
+  });
+
   it('shows a lost connection and recovers the live timeline after the orders service restarts', async () => {
     await system.cluster.services.shipping.stop('SIGTERM');
     const page = await signIn('grace');
