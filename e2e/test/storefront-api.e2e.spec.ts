@@ -191,14 +191,21 @@ describe('the storefront API: development sign-in, my orders, live order streams
     const withIdp = new ServiceProcess(
       'orders',
       first.port + 20,
-      { ...first.environment, AUTH_JWKS_URL: jwksUrl, AUTH_JWT_ISSUER: 'https://id.example', AUTH_JWT_AUDIENCE: 'orderflow', AUTH_DEV_TOKENS: 'false' },
+      {
+        ...first.environment,
+        AUTH_JWKS_URL: jwksUrl,
+        AUTH_JWT_ISSUER: 'https://id.example',
+        AUTH_JWT_AUDIENCE: 'orderflow',
+        AUTH_ROLES_CLAIM: 'realm_access.roles',
+        AUTH_DEV_TOKENS: 'false',
+      },
       log('orders-jwks.log'),
     );
     withIdp.start();
     try {
       await withIdp.waitReady();
-      const idpToken = (audience: string) =>
-        new SignJWT({})
+      const idpToken = (audience: string, roles: string[] = []) =>
+        new SignJWT({ realm_access: { roles } })
           .setProtectedHeader({ alg: 'ES256', kid: 'idp-key' })
           .setSubject('idp-user-1')
           .setIssuer('https://id.example')
@@ -211,6 +218,9 @@ describe('the storefront API: development sign-in, my orders, live order streams
       const otherApp = await new StorefrontClient(at, idpToken('another-app')).listOrders();
       expect(otherApp.status).toBe(401);
       expect(otherApp.body).toMatchObject({ message: 'token audience is not the expected one' });
+      // Roles where this provider writes them (AUTH_ROLES_CLAIM): the operator view opens for its operators only.
+      expect((await new StorefrontClient(at, idpToken('orderflow', ['operator'])).request('GET', '/ops/api/services')).status).toBe(200);
+      expect((await new StorefrontClient(at, idpToken('orderflow')).request('GET', '/ops/api/services')).status).toBe(403);
       // The service's own HS256 tokens no longer open it.
       expect((await new StorefrontClient(at, system.token('frank')).listOrders()).status).toBe(401);
     } finally {

@@ -28,6 +28,11 @@ export const OrdersConfigSchema = Type.Object({
   }),
   AUTH_JWT_ISSUER: Type.String({ default: '', description: 'the iss every token must carry (required with AUTH_JWKS_URL)' }),
   AUTH_JWT_AUDIENCE: Type.String({ default: '', description: 'the aud every token must carry (required with AUTH_JWKS_URL)' }),
+  AUTH_ROLES_CLAIM: Type.String({
+    minLength: 1,
+    default: 'roles',
+    description: 'the claim that lists a token’s roles (operator): a name, or a dotted path such as realm_access.roles',
+  }),
   AUTH_DEV_TOKENS: Type.Boolean({
     default: false,
     description:

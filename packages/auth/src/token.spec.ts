@@ -81,6 +81,20 @@ describe('HS256 tokens', () => {
     );
   });
 
+  it('reads the roles where an identity provider puts them', async () => {
+    const keycloak = createVerifier({ secret: SECRET, rolesClaim: 'realm_access.roles' });
+    await expect(keycloak(handMade({ alg: 'HS256' }, { sub: 'c', exp: NOW + 60, realm_access: { roles: ['operator'] } }), NOW)).resolves.toEqual({
+      sub: 'c',
+      roles: ['operator'],
+    });
+    await expect(keycloak(handMade({ alg: 'HS256' }, { sub: 'c', exp: NOW + 60, roles: ['operator'] }), NOW)).resolves.toEqual({ sub: 'c', roles: [] });
+    const namespaced = createVerifier({ secret: SECRET, rolesClaim: 'https://orderflow.example/roles' });
+    await expect(namespaced(handMade({ alg: 'HS256' }, { sub: 'c', exp: NOW + 60, 'https://orderflow.example/roles': ['operator'] }), NOW)).resolves.toEqual({
+      sub: 'c',
+      roles: ['operator'],
+    });
+  });
+
   it('rejects roles that are not a list of strings', async () => {
     expect((await rejection(handMade({ alg: 'HS256' }, { sub: 'c', exp: NOW + 60, roles: 'operator' }))).message).toBe(
       'token roles must be a list of strings',

@@ -51,9 +51,17 @@ export async function signToken(secret: string, options: SignOptions): Promise<s
  * and audience (a JWKS serves many applications; without those checks any of their
  * tokens would do).
  */
-export type VerifierOptions =
+export type VerifierOptions = (
   | { secret: string; issuer?: string; audience?: string }
-  | { jwksUrl: string; issuer: string; audience: string };
+  | { jwksUrl: string; issuer: string; audience: string }
+) & {
+  /**
+   * Where a token lists its roles: a claim name (`roles`, the default, or a namespaced
+   * one such as `https://example.com/roles`) or a dotted path into the claims
+   * (`realm_access.roles`, as Keycloak writes them).
+   */
+  rolesClaim?: string;
+};
 
 export type TokenVerifier = (token: string, nowSeconds?: number) => Promise<TokenClaims>;
 
@@ -80,14 +88,14 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
     } catch (error) {
       throw new InvalidTokenError(reasonOf(error));
     }
-    return claimsOf(payload);
+    return claimsOf(payload, options.rolesClaim ?? 'roles');
   };
 }
 
-function claimsOf(payload: JWTPayload): TokenClaims {
+function claimsOf(payload: JWTPayload, rolesClaim: string): TokenClaims {
   if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new InvalidTokenError('token has no subject');
   if (payload.sub.length > MAX_SUBJECT_LENGTH) throw new InvalidTokenError(`token subject is longer than ${MAX_SUBJECT_LENGTH} characters`);
-  const roles = payload['roles'];
+  const roles = rolesClaim in payload ? payload[rolesClaim] : rolesClaim.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], payload);
   if (roles !== undefined && !(Array.isArray(roles) && roles.every((r) => typeof r === 'string'))) {
     throw new InvalidTokenError('token roles must be a list of strings');
   }
