@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.cjs', '**/*.mjs', '.cache/**'] },
+  // apps/*/src/web: plain browser scripts served as they are, outside any tsconfig.
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.cjs', '**/*.mjs', '.cache/**', 'apps/*/src/web/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -237,7 +237,7 @@ async function main() {
     if (dead.length) throw new Error(`${dead.join(', ')} exited during start-up; see ${join(outDir, 'logs')}`);
     out(`four services ready after ${elapsed(startedAt)}; seeding the bench catalog`);
     await cluster.seed(catalogFile);
-    const tokens = Array.from({ length: CUSTOMERS }, (_, i) => signDevToken(`bench-customer-${i}`, secret, 3 * 3600));
+    const tokens = await Promise.all(Array.from({ length: CUSTOMERS }, (_, i) => signDevToken(`bench-customer-${i}`, secret, 3 * 3600)));
     const storefront = new StorefrontClient(cluster.url('orders'), tokens[0], 5_000);
     for (let i = 0; ; i++) {
       const products = await storefront.products().catch(() => undefined);

@@ -24,13 +24,22 @@ const SCENARIOS = [
 
 async function main() {
   const secret = devSecret();
+  const basePort = Number(process.env.ORDERFLOW_BASE_PORT || 3000);
   const cluster = new Cluster({
     topicPrefix: process.env.KAFKA_TOPIC_PREFIX || '',
     databaseSuffix: '',
-    basePort: Number(process.env.ORDERFLOW_BASE_PORT || 3000),
+    basePort,
     jwtSecret: secret,
     logDir: join(REPO_ROOT, '.cache/demo-logs'),
+    // The storefront's demo sign-in, and the operator view reading the other three.
+    extraEnv: {
+      orders: {
+        AUTH_DEV_TOKENS: 'true',
+        OPS_SERVICE_URLS: ['payment', 'inventory', 'shipping'].map((name, i) => `${name}=http://127.0.0.1:${basePort + 1 + i}`).join(','),
+      },
+    },
   });
+  const storefront = `http://127.0.0.1:${basePort}/`;
   let stopping = false;
   const stop = async (code) => {
     if (stopping) return;
@@ -47,6 +56,7 @@ async function main() {
   const t = Date.now();
   await cluster.start();
   out(`all four services ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  out(`storefront: ${storefront}  (sign in as any demo customer; the orders below play out live there)`);
 
   out('\nseeding the catalog (inventory)');
   process.stdout.write(await cluster.seed());
@@ -99,9 +109,14 @@ async function main() {
 
   if (once) return stop(failures ? 1 : 0);
   out(`
-Orderflow is running. Place an order yourself:
+Orderflow is running.
 
-  TOKEN=$(npm run -s token -- my-customer)
+  Storefront:     ${storefront}   sign in as any demo customer, order, watch the journey live
+  Operator view:  ${storefront}ops   sign in as a demo operator: health, lag, outbox, dead letters
+
+Or place an order from the command line:
+
+  TOKEN=$(npm run -s token -- my-customer)            # --operator adds the operator role
   curl -s localhost:${cluster.services.orders.port}/products -H "Authorization: Bearer $TOKEN"
   curl -s -X POST localhost:${cluster.services.orders.port}/orders \\
     -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -H 'Idempotency-Key: my-first-order' \\

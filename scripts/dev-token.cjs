@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Prints a development bearer token for the storefront API:
-//   npm run token -- [customer-id] [--ttl 3600]
+//   npm run token -- [customer-id] [--ttl 3600] [--operator]
 // Signs with AUTH_JWT_SECRET, or with the development secret the demo keeps in
-// .cache/dev-jwt-secret (created on first use, never committed).
+// .cache/dev-jwt-secret (created on first use, never committed). The signer is the
+// one the orders service and the tests use (@orderflow/auth, built by `npm run build`).
 'use strict';
-const { createHmac, randomBytes } = require('node:crypto');
+const { randomBytes } = require('node:crypto');
 const { existsSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { join, dirname } = require('node:path');
 
@@ -19,16 +20,21 @@ function devSecret() {
   return readFileSync(SECRET_FILE, 'utf8').trim();
 }
 
-function sign(claims, secret) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
-}
-
-module.exports = { devSecret, sign, SECRET_FILE };
+module.exports = { devSecret, SECRET_FILE };
 
 if (require.main === module) {
+  let auth;
+  try {
+    // From the repository, or from the working directory (the orders image runs this
+    // script mounted at /scripts, next to nothing; its packages are in /app).
+    auth = require(require.resolve('@orderflow/auth', { paths: [__dirname, process.cwd()] }));
+  } catch {
+    process.stderr.write('@orderflow/auth is not built: run `npm run build` first\n');
+    process.exit(1);
+  }
   const args = process.argv.slice(2);
+  const operatorIndex = args.indexOf('--operator');
+  const roles = operatorIndex >= 0 ? (args.splice(operatorIndex, 1), [auth.OPERATOR_ROLE]) : [];
   const ttlIndex = args.indexOf('--ttl');
   const ttl = ttlIndex >= 0 ? Number(args.splice(ttlIndex, 2)[1]) : 24 * 3600;
   if (!Number.isInteger(ttl) || ttl <= 0) {
@@ -36,6 +42,5 @@ if (require.main === module) {
     process.exit(2);
   }
   const sub = args[0] || 'customer-1';
-  const now = Math.floor(Date.now() / 1000);
-  process.stdout.write(`${sign({ sub, iat: now, exp: now + ttl }, devSecret())}\n`);
+  auth.signToken(devSecret(), { sub, roles, ttlSeconds: ttl }).then((token) => process.stdout.write(`${token}\n`));
 }

@@ -46,6 +46,21 @@ ensure_postgres() {
   fail "PostgreSQL did not become ready on 127.0.0.1:5432"
 }
 
+# The browser tests drive Debian's Chromium (e2e/browser); installed here when missing,
+# non-interactively, so a clean machine runs them too.
+ensure_chromium() {
+  local chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ -x "$chromium" ]; then return 0; fi
+  command -v apt-get >/dev/null || fail "Chromium is missing at $chromium and there is no apt-get: install Chromium and set CHROMIUM_PATH"
+  local as_root=()
+  [ "$(id -u)" = 0 ] || as_root=(sudo -n)
+  step "Installing Chromium (Debian package) for the browser tests"
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+    || { "${as_root[@]}" apt-get update -q && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+    || fail "could not install chromium with apt-get"
+  [ -x "$chromium" ] || fail "apt-get installed chromium, but not at $chromium: set CHROMIUM_PATH"
+}
+
 KAFKA_STARTED_HERE=0
 ensure_kafka() {
   step "Kafka"

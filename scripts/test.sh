@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): installs what is missing, builds,
-# lints, then runs unit, integration, deployment and end-to-end tests against the
+# lints, then runs unit, integration, deployment, end-to-end and browser tests against the
 # real PostgreSQL and a real Kafka broker, then the short chaos suite, and prints one total.
 source "$(dirname "$0")/lib.sh"
 
@@ -40,6 +40,8 @@ if [ -d "$ROOT/infra/deploy-tests" ]; then
   phase "Deployment files (Docker, Compose, Kubernetes)" npm run test:deploy -w @orderflow/deploy-tests
 fi
 phase "End-to-end tests (four services as processes)" npm run test:e2e -w @orderflow/e2e
+phase "Chromium for the browser tests" ensure_chromium
+phase "Browser tests (storefront and operator view in Chromium, Playwright)" npm run test:browser -w @orderflow/e2e
 # On a PostgreSQL cluster and a broker of its own (it restarts and kills them), never the shared ones.
 phase "Chaos, short form (faults under order load)" env CHAOS_SKIP_BUILD=1 bash scripts/chaos.sh --short
 

@@ -24,6 +24,8 @@ export const order = (items: PlaceOrderRequest['items'], token = 'tok_visa'): Pl
 export interface TestSystem {
   cluster: Cluster;
   customer: (id?: string) => StorefrontClient;
+  /** A bearer token for the customer, as the development sign-in issues it. */
+  token: (customerId: string, roles?: readonly string[]) => Promise<string>;
   anonymous: StorefrontClient;
   /** Waits for quiet and asserts every invariant of docs/invariants.md. */
   assertInvariants: (options?: InvariantOptions) => Promise<void>;
@@ -49,7 +51,8 @@ export async function startSystem(basePort: number, extraEnv?: ConstructorParame
   });
   await cluster.start();
   await cluster.seed();
-  const customer = (customerId = 'customer-1') => new StorefrontClient(cluster.url('orders'), signDevToken(customerId, secret));
+  const token = (customerId: string, roles: readonly string[] = []) => signDevToken(customerId, secret, 3600, roles);
+  const customer = (customerId = 'customer-1') => new StorefrontClient(cluster.url('orders'), token(customerId));
   // The storefront's catalog is a projection of inventory's events: wait for it to
   // exist; that it converges to inventory's stock is one of the invariants.
   const deadline = Date.now() + 60_000;
@@ -60,6 +63,7 @@ export async function startSystem(basePort: number, extraEnv?: ConstructorParame
   return {
     cluster,
     customer,
+    token,
     anonymous: new StorefrontClient(cluster.url('orders'), undefined),
     assertInvariants: async (options) => {
       await waitForQuiet(cluster, 90_000);

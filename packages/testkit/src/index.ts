@@ -5,3 +5,5 @@ export { checkInvariants, checkInvariantsByRule, type InvariantOptions, type Rul
 export { backlog, waitForQuiet } from './quiescence';
 export { ensurePostgres, kafka, kafkaBrokers, managesKafka, databaseServerUrl, REPO_ROOT } from './infrastructure';
 export { TcpProxy } from './tcp-proxy';
+export { OrderStreamReader, type StreamMessage } from './order-stream';
+export { publishPoisonOrderPlaced } from './poison';

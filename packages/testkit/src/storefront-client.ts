@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { signToken } from '@orderflow/auth';
+import { OrderStreamReader } from './order-stream';
 
 export interface PlaceOrderRequest {
   items: { sku: string; quantity: number }[];
@@ -22,11 +23,9 @@ export interface HttpResult<T = unknown> {
   headers: Headers;
 }
 
-export function signDevToken(customerId: string, secret: string, ttlSeconds = 3600): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: customerId, iat: now, exp: now + ttlSeconds })}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+/** A token as the orders service's development sign-in issues it (the one signer of @orderflow/auth). */
+export function signDevToken(customerId: string, secret: string, ttlSeconds = 3600, roles: readonly string[] = []): Promise<string> {
+  return signToken(secret, { sub: customerId, ttlSeconds, roles });
 }
 
 export const sampleAddress = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
@@ -37,16 +36,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class StorefrontClient {
   constructor(
     private readonly baseUrl: string,
-    private readonly token: string | undefined,
+    /** Signing is asynchronous: a client may be given the token while it is being signed. */
+    private readonly token: string | Promise<string> | undefined,
     /** Gives up on an answer after this long (a load generator must not pile up hung requests). */
     private readonly timeoutMs?: number,
   ) {}
 
   async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
+    const token = await this.token;
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...headers,
       },
@@ -73,6 +74,20 @@ export class StorefrontClient {
 
   getOrder(orderId: string) {
     return this.request<OrderView>('GET', `/orders/${orderId}`);
+  }
+
+  /** GET /orders, one page. */
+  listOrders(query: { limit?: number | string; cursor?: string } = {}) {
+    const params = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.request<{ orders: (Omit<OrderView, 'history'> & { placedAt: string; updatedAt: string })[]; next?: string }>(
+      'GET',
+      `/orders${params.size ? `?${params.toString()}` : ''}`,
+    );
+  }
+
+  /** Opens the order's live stream (Server-Sent Events). */
+  streamOrder(orderId: string, lastEventId?: number): Promise<OrderStreamReader> {
+    return OrderStreamReader.open(`${this.baseUrl}/orders/${orderId}/stream`, this.token ?? '', lastEventId);
   }
 
   cancel(orderId: string) {

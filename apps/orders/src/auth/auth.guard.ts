@@ -1,31 +1,25 @@
-import { Inject, Injectable, createParamDecorator, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, createParamDecorator, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { InvalidTokenError, OPERATOR_ROLE, type TokenClaims, type TokenVerifier } from '@orderflow/auth';
 import { DomainError } from '@orderflow/domain';
-import { CONFIG } from '@orderflow/service-kit';
-import type { Static } from '@sinclair/typebox';
-import type { OrdersConfigSchema } from '../config';
-import { InvalidTokenError, verifyToken } from './jwt';
+import { TOKEN_VERIFIER } from './token-verifier';
 
 interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
-  customerId?: string;
+  claims?: TokenClaims;
 }
 
 /** `Authorization: Bearer <JWT>`; the token's `sub` is the customer. */
 @Injectable()
 export class CustomerAuthGuard implements CanActivate {
-  private readonly secret: string;
+  constructor(@Inject(TOKEN_VERIFIER) private readonly verify: TokenVerifier) {}
 
-  constructor(@Inject(CONFIG) config: Static<typeof OrdersConfigSchema>) {
-    this.secret = config.AUTH_JWT_SECRET;
-  }
-
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers['authorization'];
     const match = typeof header === 'string' ? /^Bearer (\S+)$/i.exec(header) : null;
     if (!match) throw new DomainError('UNAUTHORIZED', 'missing bearer token: send Authorization: Bearer <token>');
     try {
-      request.customerId = verifyToken(match[1]!, this.secret).sub;
+      request.claims = await this.verify(match[1]!);
     } catch (error) {
       if (error instanceof InvalidTokenError) throw new DomainError('UNAUTHORIZED', error.message);
       throw error;
@@ -34,6 +28,16 @@ export class CustomerAuthGuard implements CanActivate {
   }
 }
 
+/** After CustomerAuthGuard: only tokens with the operator role (403 for any other valid token). */
+@Injectable()
+export class OperatorGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const claims = context.switchToHttp().getRequest<AuthenticatedRequest>().claims;
+    if (!claims?.roles.includes(OPERATOR_ROLE)) throw new ForbiddenException(`this view needs a token with the ${OPERATOR_ROLE} role`);
+    return true;
+  }
+}
+
 export const CustomerId = createParamDecorator(
-  (_: unknown, context: ExecutionContext): string => context.switchToHttp().getRequest<AuthenticatedRequest>().customerId!,
+  (_: unknown, context: ExecutionContext): string => context.switchToHttp().getRequest<AuthenticatedRequest>().claims!.sub,
 );

@@ -1,5 +1,6 @@
 import { unnestUpsert, upsertRow } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
+import { announcingOrders } from '../live/order-notifications';
 import type { OrderState } from './order.decider';
 import { type OrderSummary } from './order.entities';
 
@@ -26,7 +27,8 @@ export async function projectSummary(tx: EntityManager, state: OrderState, now: 
   });
 }
 
-const summaries = unnestUpsert<OrderSummary>('order_summaries', 'order_id', [
+// Announced in the same transaction on a PostgreSQL channel: live streams on every instance hear of it.
+const summaries = announcingOrders(unnestUpsert<OrderSummary>('order_summaries', 'order_id', [
   { name: 'order_id', type: 'text', value: (r) => r.orderId },
   { name: 'customer_id', type: 'text', value: (r) => r.customerId },
   { name: 'status', type: 'text', value: (r) => r.status },
@@ -37,4 +39,4 @@ const summaries = unnestUpsert<OrderSummary>('order_summaries', 'order_id', [
   { name: 'placed_at', type: 'timestamptz', value: (r) => r.placedAt },
   { name: 'confirmed_at', type: 'timestamptz', value: (r) => r.confirmedAt },
   { name: 'updated_at', type: 'timestamptz', value: (r) => r.updatedAt },
-]);
+]));

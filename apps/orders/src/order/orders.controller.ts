@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { inTransaction } from '@orderflow/eventstore';
@@ -9,6 +9,7 @@ import { CustomerAuthGuard, CustomerId } from '../auth/auth.guard';
 import { SchemaPipe } from '../http/schema.pipe';
 import { cancelOrder } from './cancel-order.handler';
 import { OrderAdmission } from './order-admission';
+import { MAX_PAGE_SIZE, listOrders, type OrderPage } from './order-list.query';
 import { getOrder, type OrderView } from './order.queries';
 import { PlaceOrderBatcher } from './place-order.batcher';
 import { IDEMPOTENCY_KEY, PlaceOrderBody } from './place-order.request';
@@ -53,6 +54,15 @@ export class OrdersController {
     const placed = await this.placing.place({ customerId, body, newOrderId: randomUUID(), now: new Date(), ...(idempotencyKey ? { idempotencyKey } : {}) });
     response.setHeader('Location', `/orders/${placed.orderId}`);
     return placed;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The signed-in customer’s orders, newest first, a page at a time' })
+  @ApiQuery({ name: 'limit', required: false, description: `orders per page, 1 to ${MAX_PAGE_SIZE} (default 20)` })
+  @ApiQuery({ name: 'cursor', required: false, description: 'the `next` of the previous page' })
+  @ApiResponse({ status: 200, description: '{ orders: [...], next?: cursor }' })
+  list(@CustomerId() customerId: string, @Query('limit') limit?: unknown, @Query('cursor') cursor?: unknown): Promise<OrderPage> {
+    return listOrders(this.dataSource.manager, customerId, { limit, cursor });
   }
 
   @Get(':orderId')
