@@ -43,6 +43,9 @@ export interface RowUpsert<Row> {
   statement?(rows: Row[], first: number): WriteStatement;
 }
 
+/** A read model whose write can ride in a batch's combined statement. */
+export type CombinableUpsert<Row> = RowUpsert<Row> & Required<Pick<RowUpsert<Row>, 'statement'>>;
+
 /** One data-modifying SQL statement and its parameters. */
 export interface WriteStatement {
   sql: string;
@@ -178,7 +181,7 @@ const SQL_NAME = /^[a-z_][a-z0-9_]*$/;
  * unnest(…) ON CONFLICT (key) DO UPDATE`, one array parameter per column. (An ORM's
  * multi-row upsert makes a parameter per value, and its cost grows faster than the batch.)
  */
-export function unnestUpsert<Row>(table: string, key: string, columns: readonly UpsertColumn<Row>[]): RowUpsert<Row> {
+export function unnestUpsert<Row>(table: string, key: string, columns: readonly UpsertColumn<Row>[]): CombinableUpsert<Row> {
   for (const name of [table, key, ...columns.map((c) => c.name)]) if (!SQL_NAME.test(name)) throw new Error(`unnestUpsert: "${name}" is not a plain SQL name`);
   const names = columns.map((c) => c.name);
   const updates = names.filter((n) => n !== key).map((n) => `${n} = excluded.${n}`);

@@ -1,16 +1,16 @@
-import { payloads } from './order-notifications';
+import { unnestUpsert } from '@orderflow/eventstore';
+import { ORDER_CHANNEL, announcingOrders } from './order-notifications';
 
 describe('order change notifications', () => {
-  it('joins the order ids of a batch into one payload when they fit', () => {
-    expect(payloads(['a', 'b', 'c'])).toEqual(['a,b,c']);
-    expect(payloads([])).toEqual([]);
-  });
+  const rows = unnestUpsert<{ orderId: string; status: string }>('order_summaries', 'order_id', [
+    { name: 'order_id', type: 'text', value: (r) => r.orderId },
+    { name: 'status', type: 'text', value: (r) => r.status },
+  ]);
 
-  it('splits a large batch into payloads under PostgreSQL’s 8000-byte limit, losing no id', () => {
-    const ids = Array.from({ length: 1_000 }, (_, i) => `0000000${i}-aaaa-bbbb-cccc-ddddeeeeffff`.slice(-36));
-    const out = payloads(ids);
-    expect(out.length).toBeGreaterThan(1);
-    for (const p of out) expect(Buffer.byteLength(p)).toBeLessThan(8_000);
-    expect(out.flatMap((p) => p.split(','))).toEqual(ids);
+  it('announces each order the upsert writes from the upsert itself, its channel numbered after the upsert’s parameters', () => {
+    const { sql, parameters } = announcingOrders(rows).statement([{ orderId: 'o-1', status: 'PENDING' }, { orderId: 'o-2', status: 'CONFIRMED' }], 5);
+    expect(sql).toContain('unnest($5::text[], $6::text[])');
+    expect(sql).toMatch(/ON CONFLICT \(order_id\) DO UPDATE SET status = excluded\.status RETURNING pg_notify\(\$7, order_id\)$/);
+    expect(parameters).toEqual([['o-1', 'o-2'], ['PENDING', 'CONFIRMED'], ORDER_CHANNEL]);
   });
 });

@@ -140,7 +140,7 @@ export class OrderStreamHub implements OnModuleInit, BeforeApplicationShutdown {
     client.on('end', lost);
     client.on('notification', (message) => {
       if (message.channel !== ORDER_CHANNEL || !message.payload) return;
-      for (const orderId of message.payload.split(',')) if (this.subscriptions.has(orderId)) this.refresh(orderId);
+      if (this.subscriptions.has(message.payload)) this.refresh(message.payload);
     });
     try {
       this.listener = client;
