@@ -5,7 +5,8 @@ import { startSystem, type TestSystem } from '../test/support';
 import { launchBrowser, type Browser } from './browser';
 import { eventually, seeAttribute, seeCount, seeText } from './eventually';
 
-const SCREENSHOTS = join(REPO_ROOT, 'docs/screenshots');
+// Under .cache so a test run leaves the checkout clean; ORDERFLOW_SCREENSHOTS=docs renews the README's pictures.
+const SCREENSHOTS = join(REPO_ROOT, process.env['ORDERFLOW_SCREENSHOTS'] === 'docs' ? 'docs/screenshots' : '.cache/screenshots');
 
 describe('the storefront in a browser', () => {
   let system: TestSystem;
