@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { Client, type ClientConfig } from 'pg';
 import type { DataSource } from 'typeorm';
 import { OUTBOX_CHANNEL, PROCESS_TAG, onOutboxCommitted } from './outbox-signal';
@@ -166,7 +167,9 @@ export class OutboxRelay {
    */
   start(): void {
     this.stopped = false;
-    this.unsubscribe = onOutboxCommitted(this.dataSource, () => this.wake());
+    // Bound to the relay's own async context: a pass woken by a commit is not part of
+    // the request or batch that committed (a tracer would file its queries under them).
+    this.unsubscribe = onOutboxCommitted(this.dataSource, AsyncResource.bind(() => this.wake()));
     void this.listen();
     this.schedule(0);
   }

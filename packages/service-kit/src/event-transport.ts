@@ -16,6 +16,8 @@ import {
   type ReceivedEvent,
 } from '@orderflow/messaging';
 import type { Metrics } from './metrics';
+import { SpanKind, contextOf, endSpan, startSpan, traceparentOf, tracingEnabled, withSpan } from './tracing';
+import type { Span } from '@opentelemetry/api';
 
 /** What an `@EventPattern` handler receives with `@Ctx()`: the transaction its effects must use. */
 export class EventContext extends BaseRpcContext<[EntityManager, DeliveryInfo]> {
@@ -109,6 +111,8 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private async dispatch(events: readonly ReceivedEvent[]): Promise<void> {
     const { dataSource, groupId } = this.options;
     let current: number | undefined;
+    // One consumer span per handled event, ended once the batch's transaction has settled.
+    const spans = tracingEnabled() ? new Map<number, Span>() : undefined;
     try {
       await inTransaction(dataSource, (tx) =>
         withEventBatch(tx, async () => {
@@ -125,17 +129,47 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
             const handler = this.handlerFor(event.type);
             if (!handler) continue;
             current = index;
-            const result: unknown = await handler(event, new EventContext([tx, delivery]));
-            await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+            if (!spans) {
+              await this.invoke(handler, event, new EventContext([tx, delivery]));
+              continue;
+            }
+            const span = consumerSpan(event, delivery, groupId);
+            spans.set(index, span);
+            // What the handler appends inherits this span as its parent (`causedBy` carries the traceparent).
+            const traced = { ...event, traceparent: traceparentOf(span) } as AnyEvent;
+            await withSpan(span, () => this.invoke(handler, traced, new EventContext([tx, delivery])));
           }
           // What the batch decided is written now: a failure here is the batch's, not one event's.
           current = undefined;
         }),
       );
     } catch (error) {
+      if (spans) for (const [index, span] of spans) endSpan(span, index === current ? error : new Error('rolled back with its batch'));
       throw new BatchFailure(current, error);
     }
+    if (spans) for (const span of spans.values()) endSpan(span);
   }
+
+  private async invoke(handler: NonNullable<ReturnType<Server['getHandlerByPattern']>>, event: AnyEvent, ctx: EventContext): Promise<void> {
+    const result: unknown = await handler(event, ctx);
+    await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+  }
+}
+
+/** The span of one consumed event: a child of the span that produced it, whatever batch it came in. */
+function consumerSpan(event: AnyEvent, delivery: DeliveryInfo, groupId: string): Span {
+  return startSpan(`process ${event.type}`, SpanKind.CONSUMER, contextOf(event.traceparent), {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': delivery.topic,
+    'messaging.destination.partition.id': String(delivery.partition),
+    'messaging.kafka.offset': Number(delivery.offset),
+    'messaging.consumer.group.name': groupId,
+    'messaging.message.id': event.id,
+    'orderflow.event.type': event.type,
+    'orderflow.order_id': event.subject,
+    'orderflow.correlation_id': event.correlationid,
+  })!;
 }
 
 /**

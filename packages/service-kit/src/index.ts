@@ -3,3 +3,4 @@ export { CONFIG } from './service-kit.module';
 export { commonConfig, loadConfig, ConfigError } from './config';
 export { EventContext, EventHandlers, OnEvent, OnEvents } from './event-transport';
 export { replayCommand } from './replay-command';
+export { activeTraceparent } from './tracing';

@@ -11,6 +11,7 @@ export class Metrics {
   readonly kafkaRequests: Counter<'client' | 'api'>;
   readonly batchSize: Histogram;
   readonly batchSeconds: Histogram;
+  readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
 
   constructor(service: string, pendingOutbox: () => Promise<number>) {
     this.registry.setDefaultLabels({ service });
@@ -46,6 +47,13 @@ export class Metrics {
       name: 'orderflow_consumer_batch_seconds',
       help: 'Time to handle one batch of events, transaction included',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.httpSeconds = new Histogram({
+      name: 'orderflow_http_request_duration_seconds',
+      help: 'HTTP requests served, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [this.registry],
     });
     this.eventsPublished = new Counter({

@@ -11,6 +11,9 @@ import { ConfigError, configVariables, loadConfig, type commonConfig } from './c
 import { KafkaEventTransport } from './event-transport';
 import { HttpErrorsFilter } from './http-errors.filter';
 import { Metrics } from './metrics';
+import { httpObservability } from './http-observability';
+import { tracedPublish } from './traced-publish';
+import { startTracing, stopTracing, tracingEnabled } from './tracing';
 import { ServiceKitModule, type Infrastructure } from './service-kit.module';
 
 type CommonEnv = { [K in keyof ReturnType<typeof commonConfig>]: Static<ReturnType<typeof commonConfig>[K]> };
@@ -84,6 +87,8 @@ export async function runService(definition: ServiceDescription): Promise<void> 
     throw error;
   }
   Logger.overrideLogger(LEVELS[config.LOG_LEVEL] ?? LEVELS['log']!);
+  // Before the database opens: the pg instrumentation patches the driver's client.
+  await startTracing(config);
 
   const dataSource = await openDatabase({
     url: config.DATABASE_URL,
@@ -114,7 +119,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
     onRequest: (api) => metrics.kafkaRequests.inc({ client: 'producer', api }),
   });
   const relay: OutboxRelay = new OutboxRelay(dataSource, {
-    publish: (messages) => publisher.sendByPartition(messages),
+    publish: tracingEnabled() ? tracedPublish((messages) => publisher.sendByPartition(messages)) : (messages) => publisher.sendByPartition(messages),
     logger: new Logger('outbox'),
     onPublished: (n) => metrics.eventsPublished.inc(n),
     onParked: () => metrics.outboxParked.inc(),
@@ -131,6 +136,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   class ServiceModule {}
 
   const app = await NestFactory.create(ServiceModule, { bufferLogs: false });
+  app.use(httpObservability(metrics));
   app.useGlobalFilters(new HttpErrorsFilter());
   definition.configureHttp?.(app);
   if (definition.consumes.length > 0) {
@@ -180,6 +186,7 @@ function installShutdown(
       await relay.drain().catch((error: Error) => log.warn(`events left in the outbox for next start: ${error.message}`));
       await publisher.disconnect();
       await dataSource.destroy();
+      await stopTracing().catch((error: Error) => log.warn(`spans not exported: ${error.message}`));
       log.log('stopped cleanly');
       process.exit(0);
     } catch (error) {

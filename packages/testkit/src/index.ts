@@ -5,3 +5,4 @@ export { checkInvariants, checkInvariantsByRule, type InvariantOptions, type Rul
 export { backlog, waitForQuiet } from './quiescence';
 export { ensurePostgres, kafka, kafkaBrokers, managesKafka, databaseServerUrl, REPO_ROOT } from './infrastructure';
 export { TcpProxy } from './tcp-proxy';
+export { OtlpReceiver, renderWaterfall, SPAN_KIND, type ReceivedSpan } from './otlp-receiver';

@@ -3,7 +3,7 @@ import { executeOrderCommand } from './execute-order-command';
 import { findOwnedSummary } from './order.queries';
 
 /** The customer cancels their own PENDING or CONFIRMED order; the others compensate on OrderCancelled. */
-export async function cancelOrder(tx: EntityManager, customerId: string, orderId: string, now: Date): Promise<void> {
+export async function cancelOrder(tx: EntityManager, customerId: string, orderId: string, now: Date, traceparent?: string): Promise<void> {
   await findOwnedSummary(tx, customerId, orderId);
-  await executeOrderCommand(tx, orderId, { type: 'CancelOrder', orderId, at: now }, now);
+  await executeOrderCommand(tx, orderId, { type: 'CancelOrder', orderId, at: now }, now, undefined, traceparent);
 }

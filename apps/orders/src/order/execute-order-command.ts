@@ -13,6 +13,8 @@ export async function executeOrderCommand(
   command: OrderCommand,
   now: Date,
   causedBy?: AnyEvent,
+  /** The span of the request that issued the command, when no event caused it. */
+  traceparent?: string,
 ): Promise<{ state: OrderState; appended: AnyEvent[] }> {
   const result = await decideAndAppend(
     tx,
@@ -21,7 +23,7 @@ export async function executeOrderCommand(
     command,
     // A recorded outcome keeps the envelope it came with: the history shows who emitted it.
     (e) =>
-      causedBy && !isOwnEvent(e) ? causedBy : toEnvelope(e, { source: SOURCE, time: now, ...(causedBy ? { causedBy } : {}) }),
+      causedBy && !isOwnEvent(e) ? causedBy : toEnvelope(e, { source: SOURCE, time: now, ...(causedBy ? { causedBy } : {}), ...(traceparent ? { traceparent } : {}) }),
     isOwnEvent,
   );
   await projectSummary(tx, result.state, now);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { inTransaction } from '@orderflow/eventstore';
 import { DomainError } from '@orderflow/domain';
+import { activeTraceparent } from '@orderflow/service-kit';
 import { CustomerAuthGuard, CustomerId } from '../auth/auth.guard';
 import { SchemaPipe } from '../http/schema.pipe';
 import { cancelOrder } from './cancel-order.handler';
@@ -44,7 +45,15 @@ export class OrdersController {
         { field: 'Idempotency-Key', message: 'is malformed' },
       ]);
     }
-    const placed = await this.placing.place({ customerId, body, newOrderId: randomUUID(), now: new Date(), ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const traceparent = activeTraceparent();
+    const placed = await this.placing.place({
+      customerId,
+      body,
+      newOrderId: randomUUID(),
+      now: new Date(),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(traceparent ? { traceparent } : {}),
+    });
     response.setHeader('Location', `/orders/${placed.orderId}`);
     return placed;
   }
@@ -61,7 +70,8 @@ export class OrdersController {
   @ApiOperation({ summary: 'Cancel a PENDING or CONFIRMED order; compensation follows asynchronously' })
   @ApiResponse({ status: 409, description: 'the order is already COMPLETED or CANCELLED' })
   async cancel(@CustomerId() customerId: string, @Param('orderId') orderId: string): Promise<{ orderId: string; status: string }> {
-    await inTransaction(this.dataSource, (tx) => cancelOrder(tx, customerId, orderId, new Date()));
+    const traceparent = activeTraceparent();
+    await inTransaction(this.dataSource, (tx) => cancelOrder(tx, customerId, orderId, new Date(), traceparent));
     return { orderId, status: 'CANCELLED' };
   }
 }
