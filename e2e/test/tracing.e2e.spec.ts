@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
@@ -17,6 +18,8 @@ describe('tracing an order across four services', () => {
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      // A debug line per handled event, to find the order's trace in the logs.
+      LOG_LEVEL: 'debug',
     };
     system = await startSystem(3310, { orders: otel, payment: otel, inventory: otel, shipping: otel });
   });
@@ -88,6 +91,14 @@ describe('tracing an order across four services', () => {
     expect(parentOf(trace, span(trace, 'orders', 'send OrderCompleted'))?.name).toBe('process PickupScheduled');
     expect(['process PaymentAuthorized', 'process StockReserved']).toContain(parentOf(trace, span(trace, 'orders', 'send OrderConfirmed'))?.name);
     expect(parentOf(trace, span(trace, 'payment', 'send PaymentAuthorized'))?.name).toBe('process OrderPlaced');
+    // The logs are JSON lines, and the line of a handled event names its order and the span that handled it.
+    const lines = readFileSync(system.cluster.services.payment.logFile, 'utf8').split('\n').filter(Boolean);
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, string>);
+    for (const entry of entries) expect(entry).toMatchObject({ level: expect.any(String), service: 'payment', message: expect.any(String) });
+    const handled = span(trace, 'payment', 'process OrderPlaced')!;
+    expect(entries.filter((e) => e['order_id'] === placed.body.orderId)).toContainEqual(
+      expect.objectContaining({ level: 'debug', event_type: 'OrderPlaced', trace_id: handled.traceId, span_id: handled.spanId, correlation_id: expect.any(String) }),
+    );
     // A span of a handled event names its order and consumer group.
     expect(span(trace, 'payment', 'process OrderPlaced')?.attributes).toMatchObject({
       'messaging.system': 'kafka',

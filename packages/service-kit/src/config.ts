@@ -56,6 +56,10 @@ export function commonConfig(service: string, defaultPort: number) {
     LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('log'), Type.Literal('debug')], {
       default: 'log',
     }),
+    LOG_FORMAT: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+      default: 'auto',
+      description: 'json: one JSON object a line; pretty: readable lines; auto: pretty on a terminal, json otherwise',
+    }),
     ...otelConfig(service),
   };
 }

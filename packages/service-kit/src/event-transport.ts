@@ -13,9 +13,11 @@ import {
   type DeliveryInfo,
   type Kafka,
   type KafkaPublisher,
+  type LogFields,
   type ReceivedEvent,
 } from '@orderflow/messaging';
 import type { Metrics } from './metrics';
+import { logContext } from './service-logger';
 import { SpanKind, contextOf, endSpan, startSpan, traceparentOf, tracingEnabled, withSpan } from './tracing';
 import type { Span } from '@opentelemetry/api';
 
@@ -39,6 +41,8 @@ export interface KafkaEventTransportOptions {
   topicPrefix: string;
   /** The streams handling an event reads whole; a batch reads them all in one query. */
   streamsOf?: (event: AnyEvent) => readonly string[];
+  /** A debug line for every handled event (LOG_LEVEL=debug), with its order and trace. */
+  logEvents?: boolean;
 }
 
 /**
@@ -81,6 +85,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         options.metrics.eventsHandled.inc({ type, outcome });
         if (outcome === 'processed') options.metrics.handlingSeconds.observe({ type }, ms / 1000);
       },
+      onRetry: (type) => options.metrics.eventRetries.inc({ type }),
       onBatch: (size, ms) => {
         options.metrics.batchSize.observe(size);
         options.metrics.batchSeconds.observe(ms / 1000);
@@ -108,7 +113,13 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   /** Names the event that failed, so the consumer can cut the batch there. */
-  private async dispatch(events: readonly ReceivedEvent[]): Promise<void> {
+  private dispatch(events: readonly ReceivedEvent[]): Promise<void> {
+    // What log lines written while an event is handled say about it: one object per batch, updated per event.
+    const fields: LogFields = {};
+    return logContext.run(fields, () => this.handleBatch(events, fields));
+  }
+
+  private async handleBatch(events: readonly ReceivedEvent[], fields: LogFields): Promise<void> {
     const { dataSource, groupId } = this.options;
     let current: number | undefined;
     // One consumer span per handled event, ended once the batch's transaction has settled.
@@ -129,6 +140,10 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
             const handler = this.handlerFor(event.type);
             if (!handler) continue;
             current = index;
+            fields.orderId = event.subject;
+            fields.correlationId = event.correlationid;
+            fields.eventId = event.id;
+            fields.eventType = event.type;
             if (!spans) {
               await this.invoke(handler, event, new EventContext([tx, delivery]));
               continue;
@@ -141,6 +156,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
           }
           // What the batch decided is written now: a failure here is the batch's, not one event's.
           current = undefined;
+          fields.orderId = fields.correlationId = fields.eventId = fields.eventType = undefined;
         }),
       );
     } catch (error) {
@@ -151,6 +167,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   private async invoke(handler: NonNullable<ReturnType<Server['getHandlerByPattern']>>, event: AnyEvent, ctx: EventContext): Promise<void> {
+    if (this.options.logEvents) this.log.debug(`handling ${event.type} ${event.id} from ${ctx.delivery.topic}[${ctx.delivery.partition}]@${ctx.delivery.offset}`);
     const result: unknown = await handler(event, ctx);
     await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
   }

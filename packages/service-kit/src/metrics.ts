@@ -12,6 +12,7 @@ export class Metrics {
   readonly batchSize: Histogram;
   readonly batchSeconds: Histogram;
   readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
+  readonly eventRetries: Counter<'type'>;
 
   constructor(service: string, pendingOutbox: () => Promise<number>) {
     this.registry.setDefaultLabels({ service });
@@ -47,6 +48,12 @@ export class Metrics {
       name: 'orderflow_consumer_batch_seconds',
       help: 'Time to handle one batch of events, transaction included',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.eventRetries = new Counter({
+      name: 'orderflow_event_retries_total',
+      help: 'Times a failed event (or the batch it failed in) was tried again, by event type',
+      labelNames: ['type'],
       registers: [this.registry],
     });
     this.httpSeconds = new Histogram({

@@ -11,6 +11,7 @@ import { ConfigError, configVariables, loadConfig, type commonConfig } from './c
 import { KafkaEventTransport } from './event-transport';
 import { HttpErrorsFilter } from './http-errors.filter';
 import { Metrics } from './metrics';
+import { ServiceLogger } from './service-logger';
 import { httpObservability } from './http-observability';
 import { tracedPublish } from './traced-publish';
 import { startTracing, stopTracing, tracingEnabled } from './tracing';
@@ -86,7 +87,9 @@ export async function runService(definition: ServiceDescription): Promise<void> 
     }
     throw error;
   }
-  Logger.overrideLogger(LEVELS[config.LOG_LEVEL] ?? LEVELS['log']!);
+  const format = config.LOG_FORMAT === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : config.LOG_FORMAT;
+  const logger = new ServiceLogger(definition.name, format, LEVELS[config.LOG_LEVEL] ?? LEVELS['log']!);
+  Logger.overrideLogger(logger);
   // Before the database opens: the pg instrumentation patches the driver's client.
   await startTracing(config);
 
@@ -135,7 +138,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   @Module({ imports: [ServiceKitModule.forRoot(infra), definition.feature] })
   class ServiceModule {}
 
-  const app = await NestFactory.create(ServiceModule, { bufferLogs: false });
+  const app = await NestFactory.create(ServiceModule, { bufferLogs: false, logger });
   app.use(httpObservability(metrics));
   app.useGlobalFilters(new HttpErrorsFilter());
   definition.configureHttp?.(app);
@@ -147,6 +150,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
         deadLetters: publisher,
         metrics,
         groupId: definition.name,
+        logEvents: config.LOG_LEVEL === 'debug',
         topics: definition.consumes,
         topicPrefix: config.KAFKA_TOPIC_PREFIX,
         ...(definition.streamsOf ? { streamsOf: definition.streamsOf } : {}),
