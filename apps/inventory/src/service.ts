@@ -11,6 +11,7 @@ export const inventoryService: ServiceDescription<typeof InventoryConfigSchema> 
   configSchema: InventoryConfigSchema,
   migrations: inventoryMigrations,
   entities: inventoryEntities,
+  produces: [Topics.inventory, Topics.products],
   consumes: [Topics.orders],
   // Product streams are long and only their last event is read: those are not read whole.
   streamsOf: (event) => [reservationStream(event.subject)],

@@ -213,6 +213,14 @@ export class OutboxRelay {
     }
   }
 
+  /** Rows waiting and how long the oldest has waited (0 when none), in one query: for the metrics. */
+  async backlog(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const rows: { n: string; age: number | null }[] = await this.dataSource.query(
+      'SELECT count(*) AS n, extract(epoch FROM clock_timestamp() - min(created_at))::float8 AS age FROM outbox',
+    );
+    return { pending: Number(rows[0]?.n ?? 0), oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
+  }
+
   async pending(): Promise<number> {
     const rows: { n: string }[] = await this.dataSource.query('SELECT count(*) AS n FROM outbox');
     return Number(rows[0]?.n ?? 0);

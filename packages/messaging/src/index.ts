@@ -25,3 +25,4 @@ export {
 } from './dead-letters';
 export { DeadLetterHeaders } from './headers';
 export { runDlqCommand, DLQ_USAGE, type DlqCommandContext } from './dlq-command';
+export { consumerLag, type PartitionLag } from './consumer-lag';

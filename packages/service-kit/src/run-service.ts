@@ -3,7 +3,7 @@ import { Logger, Module, type DynamicModule, type INestApplication, type LogLeve
 import { NestFactory } from '@nestjs/core';
 import type { TObject, Static } from '@sinclair/typebox';
 import { OutboxRelay, eventStoreMigrations, openDatabase, type ProjectionRebuild } from '@orderflow/eventstore';
-import { KafkaPublisher, createKafka, ensureTopics, orderflowTopics, parseBrokers, type Kafka } from '@orderflow/messaging';
+import { KafkaPublisher, consumerLag, createKafka, ensureTopics, orderflowTopics, parseBrokers, type Kafka } from '@orderflow/messaging';
 import type { DataSource } from 'typeorm';
 import type { AnyEvent } from '@orderflow/contracts';
 import { BrokerProbe } from './broker-probe';
@@ -44,6 +44,8 @@ export interface ServiceDescription<Config extends TObject = TObject> {
   migrations: Function[];
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   entities: Function[];
+  /** The topics this service publishes to: its metrics show every group's lag on them. */
+  produces: readonly string[];
   /** The topics this service consumes; its `@EventPattern` handlers pick the event types. */
   consumes: readonly string[];
   /** The streams its handlers read whole for an event, so a batch reads them in one query. */
@@ -117,7 +119,20 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   );
   if (created.length) log.log(`created topics ${created.join(', ')}`);
 
-  const metrics = new Metrics(definition.name, () => relay.pending());
+  const admin = kafka.admin();
+  let adminConnected: Promise<void> | undefined;
+  const produced = definition.produces.map((t) => `${config.KAFKA_TOPIC_PREFIX}${t}`);
+  const metrics = new Metrics(definition.name, {
+    outbox: () => relay.backlog(),
+    consumerLag: async () => {
+      adminConnected ??= admin.connect().catch((error: unknown) => {
+        adminConnected = undefined;
+        throw error;
+      });
+      await adminConnected;
+      return consumerLag(admin, produced, config.KAFKA_TOPIC_PREFIX);
+    },
+  });
   const publisher = new KafkaPublisher(kafka, config.KAFKA_TOPIC_PREFIX, {
     onRequest: (api) => metrics.kafkaRequests.inc({ client: 'producer', api }),
   });
@@ -161,7 +176,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   relay.start();
   await app.listen(config.PORT, '0.0.0.0');
   log.log(`listening on :${config.PORT} (database ${config.DATABASE_NAME}, brokers ${config.KAFKA_BROKERS})`);
-  installShutdown(definition.name, config.SHUTDOWN_GRACE_MS, app, relay, publisher, dataSource);
+  installShutdown(definition.name, config.SHUTDOWN_GRACE_MS, app, relay, publisher, dataSource, () => admin.disconnect());
 }
 
 function installShutdown(
@@ -171,6 +186,7 @@ function installShutdown(
   relay: OutboxRelay,
   publisher: KafkaPublisher,
   dataSource: DataSource,
+  disconnectAdmin: () => Promise<void>,
 ): void {
   const log = new Logger(name);
   let shuttingDown = false;
@@ -189,6 +205,7 @@ function installShutdown(
       await relay.stop();
       await relay.drain().catch((error: Error) => log.warn(`events left in the outbox for next start: ${error.message}`));
       await publisher.disconnect();
+      await disconnectAdmin().catch(() => undefined);
       await dataSource.destroy();
       await stopTracing().catch((error: Error) => log.warn(`spans not exported: ${error.message}`));
       log.log('stopped cleanly');

@@ -1,0 +1,123 @@
+import { PrivateBroker } from '@orderflow/testkit';
+import { order, startSystem, type TestSystem } from './support';
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The samples of a Prometheus text exposition. */
+function parseMetrics(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) continue;
+    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Lag and backlog as an operator sees them on /metrics. The test runs on a broker
+ * of its own, which it stops: the shared one is never touched.
+ */
+describe('consumer lag and outbox backlog metrics', () => {
+  const broker = new PrivateBroker(3391, 3392);
+  const sharedBrokers = process.env['KAFKA_BROKERS'];
+  let system: TestSystem;
+  let prefix: string;
+
+  beforeAll(async () => {
+    await broker.start();
+    process.env['KAFKA_BROKERS'] = broker.brokers;
+    system = await startSystem(3320);
+    prefix = system.cluster.options.topicPrefix;
+  }, 240_000);
+
+  afterAll(async () => {
+    await system?.teardown();
+    await broker.remove();
+    if (sharedBrokers === undefined) delete process.env['KAFKA_BROKERS'];
+    else process.env['KAFKA_BROKERS'] = sharedBrokers;
+  });
+
+  const scrape = async (service: 'orders' | 'payment' | 'inventory' | 'shipping'): Promise<Sample[]> => {
+    const response = await fetch(`${system.cluster.url(service)}/metrics`);
+    expect(response.status).toBe(200);
+    return parseMetrics(await response.text());
+  };
+  /** Lag of one group on orders.events, summed over its partitions, as the orders service (the topic's producer) reports it. */
+  const lagOnOrders = async (group: string): Promise<number | undefined> => {
+    const series = (await scrape('orders')).filter(
+      (s) => s.name === 'orderflow_consumer_lag_messages' && s.labels['group'] === `${prefix}${group}` && s.labels['topic'] === `${prefix}orders.events`,
+    );
+    return series.length === 0 ? undefined : series.reduce((sum, s) => sum + s.value, 0);
+  };
+  const gauge = async (service: 'orders', name: string): Promise<number> => {
+    const sample = (await scrape(service)).find((s) => s.name === name);
+    expect(sample).toBeDefined();
+    return sample!.value;
+  };
+  async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (done(value)) return value;
+      if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+      await sleep(250);
+    }
+  }
+
+  it('shows a stopped consumer’s lag rising while orders are placed, and back to 0 once it catches up', async () => {
+    const alice = system.customer('alice');
+    // A first order, so the shipping group has committed offsets on orders.events.
+    const first = await alice.placeOrder(order([{ sku: 'KB-MECH-01', quantity: 1 }]));
+    await alice.waitForStatus(first.body.orderId, ['COMPLETED']);
+    expect(await eventually(() => lagOnOrders('shipping'), (lag) => lag === 0, 'shipping lag after the first order')).toBe(0);
+
+    await system.cluster.services.shipping.stop('SIGTERM');
+    const placed = [];
+    for (let i = 0; i < 3; i++) placed.push((await alice.placeOrder(order([{ sku: 'USB-C-HUB', quantity: 1 }]))).body.orderId);
+    // Each order puts OrderPlaced on orders.events, and OrderConfirmed once paid and reserved.
+    const risen = await eventually(() => lagOnOrders('shipping'), (lag) => (lag ?? 0) >= 6, 'shipping lag while shipping is stopped');
+    expect(risen).toBeGreaterThanOrEqual(6);
+    // The groups that kept running are not behind.
+    expect(await eventually(() => lagOnOrders('payment'), (lag) => lag === 0, 'payment lag')).toBe(0);
+
+    system.cluster.services.shipping.start();
+    await system.cluster.services.shipping.waitReady();
+    for (const id of placed) expect((await alice.waitForStatus(id, ['COMPLETED'])).status).toBe('COMPLETED');
+    expect(await eventually(() => lagOnOrders('shipping'), (lag) => lag === 0, 'shipping lag after its restart')).toBe(0);
+  }, 300_000);
+
+  it('shows the outbox backlog and its age rising while the broker is down, and draining after', async () => {
+    const bob = system.customer('bob');
+    expect(await eventually(() => gauge('orders', 'orderflow_outbox_pending'), (n) => n === 0, 'orders outbox before')).toBe(0);
+    expect(await gauge('orders', 'orderflow_outbox_oldest_age_seconds')).toBe(0);
+
+    await broker.stop();
+    const placed: string[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const response = await bob.placeOrder(order([{ sku: 'KB-MECH-01', quantity: 1 }]));
+        expect(response.status).toBe(202);
+        placed.push(response.body.orderId);
+      }
+      expect(await eventually(() => gauge('orders', 'orderflow_outbox_pending'), (n) => n >= 2, 'orders outbox while the broker is down')).toBe(2);
+      const age = await gauge('orders', 'orderflow_outbox_oldest_age_seconds');
+      await sleep(1_500);
+      expect(await gauge('orders', 'orderflow_outbox_oldest_age_seconds')).toBeGreaterThan(age);
+    } finally {
+      await broker.start();
+    }
+
+    expect(await eventually(() => gauge('orders', 'orderflow_outbox_pending'), (n) => n === 0, 'orders outbox after', 150_000)).toBe(0);
+    expect(await gauge('orders', 'orderflow_outbox_oldest_age_seconds')).toBe(0);
+    for (const id of placed) expect((await bob.waitForStatus(id, ['COMPLETED'], 150_000)).status).toBe('COMPLETED');
+    await system.assertInvariants();
+  }, 400_000);
+});
