@@ -1,4 +1,6 @@
-import { PrivateBroker } from '@orderflow/testkit';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PrivateBroker, REPO_ROOT } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
 interface Sample {
@@ -71,6 +73,27 @@ describe('consumer lag and outbox backlog metrics', () => {
       await sleep(250);
     }
   }
+
+  it('exports every metric the Grafana dashboard queries', async () => {
+    const alice = system.customer('alice');
+    const placed = await alice.placeOrder(order([{ sku: 'DESK-LAMP', quantity: 1 }]));
+    await alice.waitForStatus(placed.body.orderId, ['COMPLETED']);
+    // The families each service declares (`# TYPE name kind`), with a histogram's series.
+    const exported = new Set<string>();
+    for (const service of ['orders', 'payment', 'inventory', 'shipping'] as const) {
+      const text = await (await fetch(`${system.cluster.url(service)}/metrics`)).text();
+      for (const [, name, kind] of text.matchAll(/^# TYPE (\w+) (\w+)$/gm)) {
+        exported.add(name!);
+        if (kind === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) exported.add(`${name}${suffix}`);
+      }
+    }
+    const dashboard = JSON.parse(readFileSync(join(REPO_ROOT, 'infra/observability/grafana/dashboards/orderflow.json'), 'utf8')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const queried = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b(orderflow_\w+)/g)].map((m) => m[1]!)));
+    expect(queried.length).toBeGreaterThan(0);
+    expect([...new Set(queried)].filter((name) => !exported.has(name))).toEqual([]);
+  });
 
   it('shows a stopped consumer’s lag rising while orders are placed, and back to 0 once it catches up', async () => {
     const alice = system.customer('alice');

@@ -7,9 +7,10 @@ import { OrderSagaConsumer } from './saga/order-saga.consumer';
 import { OrderTimeoutJob } from './saga/order-timeout.job';
 import { CatalogCache } from './catalog/catalog-cache';
 import { PlaceOrderBatcher } from './order/place-order.batcher';
+import { OrderMetrics } from './order/order-metrics';
 
 @Module({
   controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer],
-  providers: [CustomerAuthGuard, OrderTimeoutJob, CatalogCache, PlaceOrderBatcher],
+  providers: [CustomerAuthGuard, OrderTimeoutJob, CatalogCache, PlaceOrderBatcher, OrderMetrics],
 })
 export class OrdersModule {}

@@ -4,3 +4,4 @@ export { commonConfig, loadConfig, ConfigError } from './config';
 export { EventContext, EventHandlers, OnEvent, OnEvents } from './event-transport';
 export { replayCommand } from './replay-command';
 export { activeTraceparent } from './tracing';
+export { Metrics } from './metrics';

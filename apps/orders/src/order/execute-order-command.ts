@@ -2,6 +2,7 @@ import { toEnvelope, type AnyEvent } from '@orderflow/contracts';
 import { decideAndAppend } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { isOwnEvent, orderDecider, orderStream, type OrderCommand, type OrderState } from './order.decider';
+import { observeLifetime } from './order-lifetime.metric';
 import { projectSummary } from './order-summary.projection';
 
 const SOURCE = 'orderflow/orders';
@@ -27,5 +28,6 @@ export async function executeOrderCommand(
     isOwnEvent,
   );
   await projectSummary(tx, result.state, now);
+  observeLifetime(result.state, result.appended, now);
   return result;
 }
