@@ -93,6 +93,13 @@ describe('consumer lag and outbox backlog metrics', () => {
     const queried = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b(orderflow_\w+)/g)].map((m) => m[1]!)));
     expect(queried.length).toBeGreaterThan(0);
     expect([...new Set(queried)].filter((name) => !exported.has(name))).toEqual([]);
+    // HTTP durations are labelled by route template, never by a path with an order id in it.
+    const http = (await scrape('orders')).filter((s) => s.name === 'orderflow_http_request_duration_seconds_count');
+    expect(http).toContainEqual(expect.objectContaining({ labels: expect.objectContaining({ method: 'POST', route: '/orders', status: '202' }) }));
+    expect(http.map((s) => s.labels['route'])).toContain('/orders/:orderId');
+    expect(http.filter((s) => /[0-9a-f]{8}-[0-9a-f]{4}/.test(s.labels['route'] ?? ''))).toEqual([]);
+    const lifetime = (await scrape('orders')).find((s) => s.name === 'orderflow_order_lifetime_seconds_count' && s.labels['status'] === 'COMPLETED');
+    expect(lifetime?.value).toBeGreaterThanOrEqual(1);
   });
 
   it('shows a stopped consumer’s lag rising while orders are placed, and back to 0 once it catches up', async () => {

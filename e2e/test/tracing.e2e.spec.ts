@@ -54,11 +54,12 @@ describe('tracing an order across four services', () => {
         id: consumer.attributes['messaging.message.id'],
       });
     }
-    // Each producer span hangs from the span that caused its event: the request, or a consumed event in the same service.
+    // Each producer span hangs from the span that caused its event in the same service: the request, a consumed
+    // event, or the decision to cancel the order (internal).
     for (const producer of trace.filter((s) => s.kind === SPAN_KIND.producer)) {
       const parent = byId.get(producer.parentSpanId);
       expect(parent).toBeDefined();
-      expect([SPAN_KIND.server, SPAN_KIND.consumer]).toContain(parent!.kind);
+      expect([SPAN_KIND.server, SPAN_KIND.consumer, SPAN_KIND.internal]).toContain(parent!.kind);
       expect(parent!.service).toBe(producer.service);
     }
     const roots = trace.filter((s) => !byId.has(s.parentSpanId));
@@ -135,6 +136,38 @@ describe('tracing an order across four services', () => {
     expectHopsLinked(trace);
     expect(parentOf(trace, span(trace, 'orders', 'send OrderCancelled'))?.name).toBe('process StockUnavailable');
     expect(parentOf(trace, span(trace, 'payment', 'send PaymentRefunded'))?.name).toBe('process OrderCancelled');
+  });
+
+  it('keeps a customer’s cancellation and its compensations in the order’s trace, linked to the cancel request', async () => {
+    const dave = system.customer('dave');
+    // Without shipping, no pickup is scheduled: the order stays CONFIRMED long enough to cancel.
+    await system.cluster.services.shipping.stop('SIGTERM');
+    let orderId: string;
+    try {
+      const placed = await dave.placeOrder(order([{ sku: 'USB-C-HUB', quantity: 1 }]));
+      orderId = placed.body.orderId;
+      await dave.waitForStatus(orderId, ['CONFIRMED']);
+      expect((await dave.cancel(orderId)).status).toBe(202);
+    } finally {
+      system.cluster.services.shipping.start();
+      await system.cluster.services.shipping.waitReady();
+    }
+    await dave.waitForHistory(orderId, ['OrderCancelled', 'PaymentRefunded', 'StockReleased', 'ShipmentCancelled']);
+    const trace = await traceOf(orderId, [
+      ['orders', 'CancelOrder'],
+      ['payment', 'process OrderCancelled'],
+      ['inventory', 'process OrderCancelled'],
+      ['shipping', 'process OrderCancelled'],
+      ['orders', 'process PaymentRefunded'],
+    ]);
+    expectHopsLinked(trace);
+    const cancel = span(trace, 'orders', 'CancelOrder')!;
+    expect(parentOf(trace, cancel)?.name).toBe('POST /orders');
+    expect(parentOf(trace, span(trace, 'orders', 'send OrderCancelled'))?.spanId).toBe(cancel.spanId);
+    // The request is a trace of its own; the decision links to it.
+    const request = receiver.spans.find((s) => s.name === 'POST /orders/:orderId/cancel' && s.spanId === cancel.links[0]?.spanId);
+    expect(request).toBeDefined();
+    expect(request!.traceId).not.toBe(cancel.traceId);
   });
 
   it('continues a trace the caller started, and leaves the system consistent', async () => {

@@ -68,6 +68,24 @@ export function activeTraceparent(): string | undefined {
   return span ? traceparentOf(span) : undefined;
 }
 
+/**
+ * For a command that no request or event of the order caused directly (a customer's
+ * cancel, a deadline): a span in the order's own trace, under the span stored with
+ * its first event, linked to the span active here (the cancel request's), so what
+ * follows stays in the order's trace. Returns its traceparent; undefined with tracing off.
+ */
+export function continueOrderTrace(name: string, orderTraceparent: string | undefined, orderId: string): string | undefined {
+  if (!tracer) return undefined;
+  const active = trace.getActiveSpan();
+  const span = tracer.startSpan(
+    name,
+    { kind: SpanKind.INTERNAL, attributes: { 'orderflow.order_id': orderId }, links: active ? [{ context: active.spanContext() }] : [] },
+    contextOf(orderTraceparent),
+  );
+  span.end();
+  return traceparentOf(span);
+}
+
 /** Starts a span under `parent`; undefined with tracing off. */
 export function startSpan(name: string, kind: SpanKind, parent: Context, attributes: Attributes): Span | undefined {
   return tracer?.startSpan(name, { kind, attributes }, parent);

@@ -17,6 +17,8 @@ export interface ReceivedSpan {
   attributes: Record<string, string | number | boolean>;
   /** OTLP's status code: 0 unset, 1 ok, 2 error. */
   status: number;
+  /** The spans this one links to (e.g. the request that caused it, in another trace). */
+  links: { traceId: string; spanId: string }[];
 }
 
 export const SPAN_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
@@ -38,6 +40,7 @@ interface OtlpSpan {
   endTimeUnixNano: string | number;
   attributes?: { key: string; value: OtlpValue }[];
   status?: { code?: number };
+  links?: { traceId: string; spanId: string }[];
 }
 
 interface ExportTraceServiceRequest {
@@ -126,6 +129,7 @@ export class OtlpReceiver {
             endNs: BigInt(span.endTimeUnixNano),
             attributes: attributesOf(span.attributes),
             status: span.status?.code ?? 0,
+            links: (span.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
           });
         }
       }

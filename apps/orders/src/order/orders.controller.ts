@@ -70,8 +70,7 @@ export class OrdersController {
   @ApiOperation({ summary: 'Cancel a PENDING or CONFIRMED order; compensation follows asynchronously' })
   @ApiResponse({ status: 409, description: 'the order is already COMPLETED or CANCELLED' })
   async cancel(@CustomerId() customerId: string, @Param('orderId') orderId: string): Promise<{ orderId: string; status: string }> {
-    const traceparent = activeTraceparent();
-    await inTransaction(this.dataSource, (tx) => cancelOrder(tx, customerId, orderId, new Date(), traceparent));
+    await inTransaction(this.dataSource, (tx) => cancelOrder(tx, customerId, orderId, new Date()));
     return { orderId, status: 'CANCELLED' };
   }
 }
