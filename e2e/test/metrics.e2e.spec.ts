@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PrivateBroker, REPO_ROOT } from '@orderflow/testkit';
+import { OtlpReceiver, PrivateBroker, REPO_ROOT } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
 interface Sample {
@@ -33,15 +33,25 @@ describe('consumer lag and outbox backlog metrics', () => {
   let system: TestSystem;
   let prefix: string;
 
+  // Traced too: an order placed while the broker is down must still be one trace once published.
+  const receiver = new OtlpReceiver();
+
   beforeAll(async () => {
     await broker.start();
     process.env['KAFKA_BROKERS'] = broker.brokers;
-    system = await startSystem(3320);
+    const otel = {
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: await receiver.start(),
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    };
+    system = await startSystem(3320, { orders: otel, payment: otel, inventory: otel, shipping: otel });
     prefix = system.cluster.options.topicPrefix;
   }, 240_000);
 
   afterAll(async () => {
     await system?.teardown();
+    await receiver.stop();
     await broker.remove();
     if (sharedBrokers === undefined) delete process.env['KAFKA_BROKERS'];
     else process.env['KAFKA_BROKERS'] = sharedBrokers;
@@ -124,7 +134,7 @@ describe('consumer lag and outbox backlog metrics', () => {
     expect(await eventually(() => lagOnOrders('shipping'), (lag) => lag === 0, 'shipping lag after its restart')).toBe(0);
   }, 300_000);
 
-  it('shows the outbox backlog and its age rising while the broker is down, and draining after', async () => {
+  it('shows the outbox backlog and its age rising while the broker is down, and draining after, even across a restart', async () => {
     const bob = system.customer('bob');
     expect(await eventually(() => gauge('orders', 'orderflow_outbox_pending'), (n) => n === 0, 'orders outbox before')).toBe(0);
     expect(await gauge('orders', 'orderflow_outbox_oldest_age_seconds')).toBe(0);
@@ -142,12 +152,33 @@ describe('consumer lag and outbox backlog metrics', () => {
       await sleep(1_500);
       expect(await gauge('orders', 'orderflow_outbox_oldest_age_seconds')).toBeGreaterThan(age);
     } finally {
+      // The process that stored the events stops before publishing them; the next one publishes them.
+      await system.cluster.services.orders.stop('SIGTERM').catch(() => undefined);
       await broker.start();
     }
+    system.cluster.services.orders.start();
+    await system.cluster.services.orders.waitReady();
 
     expect(await eventually(() => gauge('orders', 'orderflow_outbox_pending'), (n) => n === 0, 'orders outbox after', 150_000)).toBe(0);
     expect(await gauge('orders', 'orderflow_outbox_oldest_age_seconds')).toBe(0);
     for (const id of placed) expect((await bob.waitForStatus(id, ['COMPLETED'], 150_000)).status).toBe('COMPLETED');
+
+    // The relay of the new process sent OrderPlaced under the request span the old process stored with it.
+    for (const id of placed) {
+      await receiver.waitFor((spans) => spans.some((s) => s.attributes['orderflow.order_id'] === id && s.name === 'process PickupScheduled'));
+      const traceIds = new Set(receiver.spans.filter((s) => s.attributes['orderflow.order_id'] === id).map((s) => s.traceId));
+      expect(traceIds.size).toBe(1);
+      const trace = receiver.trace([...traceIds][0]!);
+      const request = trace.find((s) => s.name === 'POST /orders')!;
+      // Every attempt is a sibling under the request: the ones that failed while the broker was down are marked so.
+      const sends = trace.filter((s) => s.name === 'send OrderPlaced');
+      for (const attempt of sends) expect(attempt.parentSpanId).toBe(request.spanId);
+      const delivered = sends.filter((s) => s.status !== 2);
+      expect(delivered).toHaveLength(1);
+      for (const service of ['payment', 'inventory', 'shipping']) {
+        expect(trace.find((s) => s.service === service && s.name === 'process OrderPlaced')?.parentSpanId).toBe(delivered[0]!.spanId);
+      }
+    }
     await system.assertInvariants();
   }, 400_000);
 });
