@@ -1,23 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { Topics, createEvent, encodeEvent, type EventData, type EventEnvelope } from '@orderflow/contracts';
-import { dropDatabase, eventStoreMigrations, openDatabase } from '@orderflow/eventstore';
 import { createKafka, ensureTopics, orderflowTopics, parseBrokers, type Kafka } from '@orderflow/messaging';
 import type { DataSource } from 'typeorm';
 import { rebuildCatalog } from '../src/catalog/catalog-rebuild';
 import { Product } from '../src/catalog/product.entity';
 import { projectProductEvent, type ProductEvent } from '../src/catalog/product.projection';
-import { IdempotencyKey, OrderSummary } from '../src/order/order.entities';
-import { OrdersDeadlines1763700000200 } from '../src/order-deadlines.migration';
-import { OrdersReadModels1763700000100 } from '../src/schema.migration';
+import { openOrdersDatabase } from './orders-database';
 
-const SERVER_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
 const suffix = (): string => randomBytes(4).toString('hex');
 const source = 'orderflow/it-inventory';
 
 let kafka: Kafka;
 let topic: string;
-let database: string;
 let dataSource: DataSource;
+let drop: () => Promise<void>;
 
 beforeEach(async () => {
   kafka = createKafka({ brokers: parseBrokers(process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092'), clientId: 'it-orders-catalog' });
@@ -27,19 +23,11 @@ beforeEach(async () => {
     kafka,
     orderflowTopics(prefix).filter((t) => t.topic === topic),
   );
-  database = `orderflow_orders_it_${suffix()}`;
-  dataSource = await openDatabase({
-    url: SERVER_URL,
-    database,
-    migrations: [...eventStoreMigrations, OrdersReadModels1763700000100, OrdersDeadlines1763700000200],
-    entities: [Product, OrderSummary, IdempotencyKey],
-    poolSize: 4,
-  });
+  ({ dataSource, drop } = await openOrdersDatabase());
 });
 
 afterEach(async () => {
-  await dataSource.destroy();
-  await dropDatabase(SERVER_URL, database);
+  await drop();
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);

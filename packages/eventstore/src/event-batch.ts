@@ -35,6 +35,18 @@ export interface RowUpsert<Row> {
   /** For messages: the read model's table. */
   readonly table: string;
   write(tx: EntityManager, rows: Row[]): Promise<void>;
+  /**
+   * The same write as one data-modifying statement whose parameters are numbered
+   * from `$first`, so the end of a batch can send it together with the batch's
+   * other writes (one round trip). Without it the rows are written by `write`.
+   */
+  statement?(rows: Row[], first: number): WriteStatement;
+}
+
+/** One data-modifying SQL statement and its parameters. */
+export interface WriteStatement {
+  sql: string;
+  parameters: unknown[];
 }
 
 export class EventBatch {
@@ -97,9 +109,37 @@ export async function settleRow<Row>(tx: EntityManager, target: RowUpsert<Row>, 
   await target.write(tx, [row]);
 }
 
-/** The batch's read-model rows, one upsert per read model. */
-export async function writeRows(tx: EntityManager, batch: EventBatch): Promise<void> {
-  for (const [target, rows] of batch.upserts) if (rows.size > 0) await target.write(tx, [...rows.values()]);
+/**
+ * The batch's read-model rows, one upsert per read model: as statements to send
+ * with the batch's other writes where the read model can (`statement`), the rest
+ * written now.
+ */
+export async function readModelWrites(tx: EntityManager, batch: EventBatch, first: number): Promise<WriteStatement[]> {
+  const statements: WriteStatement[] = [];
+  for (const [target, rows] of batch.upserts) {
+    if (rows.size === 0) continue;
+    if (!target.statement) {
+      await target.write(tx, [...rows.values()]);
+      continue;
+    }
+    const statement = target.statement([...rows.values()], first);
+    first += statement.parameters.length;
+    statements.push(statement);
+  }
+  return statements;
+}
+
+/**
+ * Data-modifying statements as one: each becomes a CTE of the last, which ends
+ * with `tail` (a SELECT, e.g. a notification). PostgreSQL runs every one of them,
+ * in one snapshot; their parameters must already be numbered one after another.
+ */
+export function combineWrites(statements: readonly WriteStatement[], tail: WriteStatement = { sql: 'SELECT 1', parameters: [] }): WriteStatement {
+  if (statements.length === 1 && tail.parameters.length === 0 && tail.sql === 'SELECT 1') return statements[0]!;
+  return {
+    sql: `WITH ${statements.map((s, i) => `w${i} AS (${s.sql})`).join(',\n')}\n${tail.sql}`,
+    parameters: [...statements.flatMap((s) => s.parameters), ...tail.parameters],
+  };
 }
 
 /**
@@ -142,9 +182,6 @@ export function unnestUpsert<Row>(table: string, key: string, columns: readonly 
   for (const name of [table, key, ...columns.map((c) => c.name)]) if (!SQL_NAME.test(name)) throw new Error(`unnestUpsert: "${name}" is not a plain SQL name`);
   const names = columns.map((c) => c.name);
   const updates = names.filter((n) => n !== key).map((n) => `${n} = excluded.${n}`);
-  const sql = `INSERT INTO ${table} (${names.join(', ')})
-     SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')})
-     ON CONFLICT (${key}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
   const encode = (column: UpsertColumn<Row>, row: Row): unknown => {
     const value = column.value(row);
     if (value === null) return null;
@@ -152,10 +189,16 @@ export function unnestUpsert<Row>(table: string, key: string, columns: readonly 
     if (value instanceof Date) return value.toISOString();
     return value;
   };
+  const sqlFrom = (first: number) => `INSERT INTO ${table} (${names.join(', ')})
+     SELECT * FROM unnest(${columns.map((c, i) => `$${first + i}::${c.type}[]`).join(', ')})
+     ON CONFLICT (${key}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+  const sql = sqlFrom(1);
+  const parametersOf = (rows: Row[]) => columns.map((column) => rows.map((row) => encode(column, row)));
   return {
     table,
     write: async (tx, rows) => {
-      await tx.query(sql, columns.map((column) => rows.map((row) => encode(column, row))));
+      await tx.query(sql, parametersOf(rows));
     },
+    statement: (rows, first) => ({ sql: sqlFrom(first), parameters: parametersOf(rows) }),
   };
 }

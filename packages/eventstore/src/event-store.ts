@@ -1,8 +1,9 @@
 import { EventCatalog, assertValidEvent, encodeEvent, type AnyEvent } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
 import { ConcurrencyError } from './errors';
+import { claimInboxBatch } from './inbox';
 import { OUTBOX_CHANNEL, PROCESS_TAG, markOutboxWritten } from './outbox-signal';
-import { batchOf, inEventBatch, writeRows, type CachedStream, type EventBatch } from './event-batch';
+import { batchOf, combineWrites, inEventBatch, readModelWrites, type CachedStream, type EventBatch, type WriteStatement } from './event-batch';
 
 export interface StreamEvent {
   event: AnyEvent;
@@ -64,26 +65,62 @@ function rememberWholeStream(batch: EventBatch, streamId: string, storedVersion:
   return entry;
 }
 
+/** What the first statement of a consumer batch loads (`preloadBatch`). */
+export interface BatchPreload {
+  /** Event ids to claim in the inbox for `consumer`; one handled before is not claimed again. */
+  claim?: { consumer: string; eventIds: readonly string[] };
+  /** Streams the batch's handlers read whole. */
+  streams?: readonly string[];
+  /** Streams of which they read only the newest event (aggregates whose every event carries their whole state). */
+  lastEvents?: readonly string[];
+}
+
 /**
- * In a batch: reads the streams its events will need in one query, so each
- * handler's `readStream` is answered from memory. Outside a batch it does nothing.
+ * The start of a consumer batch in one round trip: claims its events in the inbox
+ * and reads the streams its handlers will need, whole or only their newest event,
+ * so each handler's `readStream` and `readLastEvent` is answered from memory.
+ * Returns the ids it claimed, in lower case (as PostgreSQL prints a uuid).
+ * Outside a batch there is nowhere to keep streams: it only claims.
  */
-export async function prefetchStreams(tx: EntityManager, streamIds: readonly string[]): Promise<void> {
+export async function preloadBatch(tx: EntityManager, preload: BatchPreload): Promise<Set<string>> {
   const batch = batchOf(tx);
-  if (!batch) return;
-  const wanted = [...new Set(streamIds)].filter((id) => !batch.streams.get(id)?.stored);
-  if (wanted.length === 0) return;
-  const rows: (EventRow & { stream_id: string })[] = await tx.query(
-    'SELECT stream_id, stream_version, event_id, type, data, metadata FROM events WHERE stream_id = ANY($1) ORDER BY stream_id, stream_version',
-    [wanted],
+  const { claim } = preload;
+  if (!batch) return claim ? claimInboxBatch(tx, claim.consumer, claim.eventIds) : new Set();
+  const whole = [...new Set(preload.streams ?? [])].filter((id) => !batch.streams.get(id)?.stored);
+  const last = [...new Set(preload.lastEvents ?? [])].filter((id) => !batch.streams.has(id) && !whole.includes(id));
+  if (whole.length === 0 && last.length === 0) return claim ? claimInboxBatch(tx, claim.consumer, claim.eventIds) : new Set();
+  // Part 0: the ids claimed; 1: whole streams, in order; 2: the newest event of each
+  // stream in `last`, found backwards on the (stream_id, stream_version) index however long the stream.
+  const rows: (EventRow & { part: number; stream_id: string })[] = await tx.query(
+    `WITH claimed AS (
+       INSERT INTO inbox (consumer, event_id) SELECT $1, id FROM unnest($2::uuid[]) AS id
+       ON CONFLICT DO NOTHING RETURNING event_id
+     )
+     SELECT 0 AS part, NULL::text AS stream_id, NULL::int AS stream_version, event_id, NULL::text AS type, NULL::jsonb AS data, NULL::jsonb AS metadata FROM claimed
+     UNION ALL
+     SELECT 1, stream_id, stream_version, event_id, type, data, metadata FROM events WHERE stream_id = ANY($3::text[])
+     UNION ALL
+     SELECT 2, newest.* FROM unnest($4::text[]) AS wanted(id) CROSS JOIN LATERAL (
+       SELECT stream_id, stream_version, event_id, type, data, metadata FROM events
+       WHERE stream_id = wanted.id ORDER BY stream_version DESC LIMIT 1
+     ) newest
+     ORDER BY part, stream_id, stream_version`,
+    [claim?.consumer ?? '', claim?.eventIds ?? [], whole, last],
   );
-  const byStream = new Map<string, AnyEvent[]>(wanted.map((id) => [id, []]));
+  const claimed = new Set<string>();
+  const byStream = new Map<string, AnyEvent[]>(whole.map((id) => [id, []]));
   const versions = new Map<string, number>();
   for (const row of rows) {
-    byStream.get(row.stream_id)?.push(toEvent(row));
-    versions.set(row.stream_id, row.stream_version);
+    if (row.part === 0) claimed.add(row.event_id);
+    else if (row.part === 1) {
+      byStream.get(row.stream_id)?.push(toEvent(row));
+      versions.set(row.stream_id, row.stream_version);
+    } else batch.streams.set(row.stream_id, { storedVersion: row.stream_version, storedLast: toEvent(row), appended: [] });
   }
   for (const [streamId, stored] of byStream) rememberWholeStream(batch, streamId, versions.get(streamId) ?? 0, stored);
+  // A stream with no events yet is known whole: it is empty.
+  for (const streamId of last) if (!batch.streams.has(streamId)) batch.streams.set(streamId, { storedVersion: 0, stored: [], appended: [] });
+  return claimed;
 }
 
 /** The newest event of a stream, for aggregates whose every event carries their whole state. */
@@ -180,55 +217,75 @@ export function withEventBatch<T>(tx: EntityManager, work: () => Promise<T>): Pr
 
 async function flushBatch(tx: EntityManager, batch: EventBatch): Promise<void> {
   for (const work of batch.beforeWrite.values()) await work();
-  if (batch.rows.length > 0) {
-    const { rows } = batch;
-    try {
-      await tx.query(
-        `INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata)
-         SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
-        [
-          rows.map((r) => r.streamId),
-          rows.map((r) => r.version),
-          rows.map((r) => r.event.id),
-          rows.map((r) => r.event.type),
-          rows.map((r) => JSON.stringify(r.event.data)),
-          rows.map((r) => JSON.stringify(metadataOf(r.event))),
-        ],
-      );
-    } catch (error) {
-      const e = error as { driverError?: { constraint?: string; detail?: string }; constraint?: string; detail?: string };
-      if ((e.driverError?.constraint ?? e.constraint) === 'events_stream_version_unique') {
-        // "Key (stream_id, stream_version)=(order-…, 3) already exists."
-        const clash = /=\((.*), (\d+)\)/.exec(e.driverError?.detail ?? e.detail ?? '');
-        throw clash ? new ConcurrencyError(clash[1]!, Number(clash[2]) - 1) : new ConcurrencyError(rows[0]!.streamId, rows[0]!.version - 1);
-      }
-      throw error;
-    }
+  // Events, outbox rows and read-model rows go in one statement: one round trip per batch.
+  const writes: WriteStatement[] = [];
+  let next = 1;
+  const add = (statement: WriteStatement) => {
+    writes.push(statement);
+    next += statement.parameters.length;
+  };
+  const { rows } = batch;
+  if (rows.length > 0) {
+    add({
+      sql: `INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata)
+            SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
+      parameters: [
+        rows.map((r) => r.streamId),
+        rows.map((r) => r.version),
+        rows.map((r) => r.event.id),
+        rows.map((r) => r.event.type),
+        rows.map((r) => JSON.stringify(r.event.data)),
+        rows.map((r) => JSON.stringify(metadataOf(r.event))),
+      ],
+    });
   }
-  await insertIntoOutbox(tx, batch.outbox);
-  await writeRows(tx, batch);
+  const queued = batch.outbox.length > 0;
+  if (queued) add(outboxInsert(batch.outbox, next));
+  for (const statement of await readModelWrites(tx, batch, next)) add(statement);
+  if (writes.length === 0) return;
+  const { sql, parameters } = combineWrites(writes, queued ? outboxNotification(next) : undefined);
+  try {
+    await tx.query(sql, parameters);
+  } catch (error) {
+    const e = error as { driverError?: { constraint?: string; detail?: string }; constraint?: string; detail?: string };
+    if ((e.driverError?.constraint ?? e.constraint) === 'events_stream_version_unique') {
+      // "Key (stream_id, stream_version)=(order-…, 3) already exists."
+      const clash = /=\((.*), (\d+)\)/.exec(e.driverError?.detail ?? e.detail ?? '');
+      throw clash ? new ConcurrencyError(clash[1]!, Number(clash[2]) - 1) : new ConcurrencyError(rows[0]!.streamId, rows[0]!.version - 1);
+    }
+    throw error;
+  }
+  if (queued) markOutboxWritten(tx);
 }
 
-async function insertIntoOutbox(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
-  if (events.length === 0) return;
+/** The outbox rows of `events`, parameters numbered from `$first`. */
+function outboxInsert(events: readonly AnyEvent[], first: number): WriteStatement {
   const wire = events.map((event) => ({ event, message: encodeEvent(event) }));
-  // The notification rides in the same statement and is delivered at commit, only if
-  // the transaction commits; PostgreSQL folds repeats within one transaction into one.
-  await tx.query(
-    `WITH queued AS (
-       INSERT INTO outbox (event_id, topic, message_key, headers, payload)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
-     )
-     SELECT pg_notify($6, $7)`,
-    [
+  const p = (i: number) => `$${first + i}`;
+  return {
+    sql: `INSERT INTO outbox (event_id, topic, message_key, headers, payload)
+          SELECT * FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::jsonb[], ${p(4)}::text[])`,
+    parameters: [
       wire.map((w) => w.event.id),
       wire.map((w) => EventCatalog[w.event.type].topic),
       wire.map((w) => w.message.key),
       wire.map((w) => JSON.stringify(w.message.headers)),
       wire.map((w) => w.message.value),
-      OUTBOX_CHANNEL,
-      PROCESS_TAG,
     ],
-  );
+  };
+}
+
+/**
+ * Wakes the relays of other processes. It rides in the statement that writes the
+ * outbox rows and is delivered at commit, only if the transaction commits;
+ * PostgreSQL folds repeats within one transaction into one.
+ */
+const outboxNotification = (first: number): WriteStatement => ({ sql: `SELECT pg_notify($${first}, $${first + 1})`, parameters: [OUTBOX_CHANNEL, PROCESS_TAG] });
+
+async function insertIntoOutbox(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const insert = outboxInsert(events, 1);
+  const { sql, parameters } = combineWrites([insert], outboxNotification(1 + insert.parameters.length));
+  await tx.query(sql, parameters);
   markOutboxWritten(tx);
 }

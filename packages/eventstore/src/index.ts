@@ -17,7 +17,8 @@ export {
   appendToStream,
   enqueueForPublishing,
   withEventBatch,
-  prefetchStreams,
+  preloadBatch,
+  type BatchPreload,
   type StreamEvent,
   type LoadedStream,
 } from './event-store';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
-import { ConcurrencyError, appendToStream, inTransaction, prefetchStreams, readLastEvent, readStream, upsertRow, withEventBatch, type RowUpsert } from '../src';
+import { ConcurrencyError, appendToStream, inTransaction, preloadBatch, readLastEvent, readStream, unnestUpsert, upsertRow, withEventBatch, type RowUpsert } from '../src';
 import { countRows, createTestDatabase, orderCompleted, orderConfirmed, orderPlaced, outboxEventIds, type TestDatabase } from './support';
 
 let db: TestDatabase;
@@ -17,19 +17,21 @@ afterAll(async () => {
 
 const streamOf = (event: AnyEvent) => `order-${event.subject}`;
 
-/** Counts the statements a transaction sends, so a test can see what a batch saves. */
-function counting(tx: EntityManager): { statements: () => string[] } {
+/** Records the statements a transaction sends (first three words, or the whole of `full` ones), so a test can see what a batch saves. */
+function counting(tx: EntityManager, full = false): { statements: () => string[] } {
   const sent: string[] = [];
   const runner = tx.queryRunner!;
   const query = runner.query.bind(runner);
   runner.query = ((sql: string, parameters?: unknown[], structured?: boolean) => {
-    sent.push(sql.trim().split(/\s+/).slice(0, 3).join(' '));
+    const words = sql.trim().split(/\s+/);
+    sent.push((full ? words : words.slice(0, 3)).join(' '));
     return query(sql, parameters, structured as true);
   }) as typeof runner.query;
   return { statements: () => sent };
 }
 
-const summaries: RowUpsert<{ orderId: string; status: string }> = {
+/** A read model written by its own statement (no `statement`): written apart, once per batch. */
+const customSummaries: RowUpsert<{ orderId: string; status: string }> = {
   table: 'summaries',
   write: async (tx, rows) => {
     await tx.query(
@@ -40,13 +42,18 @@ const summaries: RowUpsert<{ orderId: string; status: string }> = {
   },
 };
 
+const summaries = unnestUpsert<{ orderId: string; status: string }>('summaries', 'order_id', [
+  { name: 'order_id', type: 'text', value: (r) => r.orderId },
+  { name: 'status', type: 'text', value: (r) => r.status },
+]);
+
 describe('withEventBatch', () => {
-  it('reads each stream once, writes every append, outbox row and read-model row in one statement each, in decision order', async () => {
+  it('reads each stream once, then writes every append, outbox row and read-model row in one statement, in decision order', async () => {
     const a = orderPlaced();
     const b = orderPlaced();
     let statements: string[] = [];
     await inTransaction(db.dataSource, async (tx) => {
-      const counter = counting(tx);
+      const counter = counting(tx, true);
       await withEventBatch(tx, async () => {
         for (const [event, next] of [
           [a, orderConfirmed(a.subject)],
@@ -67,9 +74,9 @@ describe('withEventBatch', () => {
     });
 
     expect(statements.filter((s) => s.startsWith('SELECT stream_version'))).toHaveLength(2);
-    expect(statements.filter((s) => s.startsWith('INSERT INTO events'))).toHaveLength(1);
-    expect(statements.filter((s) => s.includes('queued AS'))).toHaveLength(1);
-    expect(statements.filter((s) => s.startsWith('INSERT INTO summaries'))).toHaveLength(1);
+    const writes = statements.filter((s) => s.includes('INSERT'));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatch(/^WITH w0 AS \(INSERT INTO events .*\), w1 AS \(INSERT INTO outbox .*\), w2 AS \(INSERT INTO summaries .*\) SELECT pg_notify\(\$14, \$15\)$/);
     const stored = await inTransaction(db.dataSource, async (tx) => [await readStream(tx, streamOf(a)), await readStream(tx, streamOf(b))]);
     expect(stored.map((s) => s.version)).toEqual([2, 2]);
     const outbox = await outboxEventIds(db.dataSource);
@@ -78,27 +85,61 @@ describe('withEventBatch', () => {
     expect(rows.map((r) => r.status)).toEqual(['CONFIRMED', 'CONFIRMED']);
   });
 
-  it('reads the streams a batch needs in one query, the missing ones as empty', async () => {
+  it('writes a read model without a statement of its own apart, once, and the rest of the batch in one statement', async () => {
     const a = orderPlaced();
-    const b = orderPlaced();
-    const missing = `order-${randomUUID()}`;
-    await inTransaction(db.dataSource, async (tx) => {
-      await appendToStream(tx, streamOf(a), 0, [{ event: a, publish: false }]);
-      await appendToStream(tx, streamOf(b), 0, [{ event: b, publish: false }]);
-    });
     let statements: string[] = [];
     await inTransaction(db.dataSource, async (tx) => {
-      const counter = counting(tx);
+      const counter = counting(tx, true);
       await withEventBatch(tx, async () => {
-        await prefetchStreams(tx, [streamOf(a), streamOf(b), missing, streamOf(a)]);
-        expect(await readStream(tx, streamOf(a))).toEqual({ version: 1, events: [a] });
-        expect(await readStream(tx, streamOf(b))).toEqual({ version: 1, events: [b] });
-        expect(await readStream(tx, missing)).toEqual({ version: 0, events: [] });
+        await appendToStream(tx, streamOf(a), 0, [{ event: a, publish: true }]);
+        await upsertRow(tx, customSummaries, a.subject, { orderId: a.subject, status: 'PENDING' });
+        await upsertRow(tx, customSummaries, a.subject, { orderId: a.subject, status: 'CONFIRMED' });
       });
       statements = counter.statements();
     });
-    // The one read, then the transaction's own COMMIT.
-    expect(statements).toEqual(['SELECT stream_id, stream_version,', 'COMMIT']);
+    const writes = statements.filter((s) => s.includes('INSERT'));
+    expect(writes).toHaveLength(2);
+    expect(writes.filter((s) => s.startsWith('INSERT INTO summaries'))).toHaveLength(1);
+    expect(writes.filter((s) => /^WITH w0 AS \(INSERT INTO events .*\), w1 AS \(INSERT INTO outbox .*\) SELECT pg_notify/.test(s))).toHaveLength(1);
+    expect(await db.dataSource.query('SELECT status FROM summaries WHERE order_id = $1', [a.subject])).toEqual([{ status: 'CONFIRMED' }]);
+    expect((await outboxEventIds(db.dataSource)).slice(-1)).toEqual([a.id]);
+  });
+
+  it('claims the batch in the inbox and reads the streams it needs, whole or their newest event, in one statement', async () => {
+    const a = orderPlaced();
+    const b = orderPlaced();
+    const bConfirmed = orderConfirmed(b.subject);
+    const missing = `order-${randomUUID()}`;
+    const missingLast = `order-${randomUUID()}`;
+    await inTransaction(db.dataSource, async (tx) => {
+      await appendToStream(tx, streamOf(a), 0, [{ event: a, publish: false }]);
+      await appendToStream(tx, streamOf(b), 0, [{ event: b, publish: false }, { event: bConfirmed, publish: false }]);
+    });
+    const handledBefore = randomUUID();
+    await inTransaction(db.dataSource, (tx) => preloadBatch(tx, { claim: { consumer: 'it-preload', eventIds: [handledBefore] } }));
+    const fresh = randomUUID().toUpperCase();
+    let statements: string[] = [];
+    let claimed = new Set<string>();
+    await inTransaction(db.dataSource, async (tx) => {
+      const counter = counting(tx);
+      await withEventBatch(tx, async () => {
+        claimed = await preloadBatch(tx, {
+          claim: { consumer: 'it-preload', eventIds: [handledBefore, fresh, fresh] },
+          streams: [streamOf(a), missing, streamOf(a)],
+          lastEvents: [streamOf(b), missingLast, streamOf(a)],
+        });
+        expect(await readStream(tx, streamOf(a))).toEqual({ version: 1, events: [a] });
+        expect(await readStream(tx, missing)).toEqual({ version: 0, events: [] });
+        expect(await readLastEvent(tx, streamOf(b))).toEqual({ version: 2, event: bConfirmed });
+        expect(await readLastEvent(tx, missingLast)).toEqual({ version: 0 });
+        expect(await readLastEvent(tx, streamOf(a))).toEqual({ version: 1, event: a });
+      });
+      statements = counter.statements();
+    });
+    // Only the id not handled before, once, in lower case.
+    expect([...claimed]).toEqual([fresh.toLowerCase()]);
+    // The one statement, then the transaction's own COMMIT: every read above came from memory.
+    expect(statements).toEqual(['WITH claimed AS', 'COMMIT']);
   });
 
   it('answers the newest event of a stream from the batch once it appended to it', async () => {

@@ -4,7 +4,7 @@ import { RethrowRpcErrorsFilter } from './rethrow.filter';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AnyEvent, EventType } from '@orderflow/contracts';
-import { claimInboxBatch, inTransaction, isTransientDatabaseError, prefetchStreams, withEventBatch } from '@orderflow/eventstore';
+import { inTransaction, isTransientDatabaseError, preloadBatch, withEventBatch } from '@orderflow/eventstore';
 import {
   BatchFailure,
   EventConsumer,
@@ -41,6 +41,8 @@ export interface KafkaEventTransportOptions {
   topicPrefix: string;
   /** The streams handling an event reads whole; a batch reads them all in one query. */
   streamsOf?: (event: AnyEvent) => readonly string[];
+  /** The streams of which handling an event reads only the newest event; read in that same query. */
+  lastEventsOf?: (event: AnyEvent) => readonly string[];
   /** A debug line for every handled event (LOG_LEVEL=debug), with its order and trace. */
   logEvents?: boolean;
 }
@@ -128,12 +130,15 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       await inTransaction(dataSource, (tx) =>
         withEventBatch(tx, async () => {
           current = undefined;
-          const unclaimed = await claimInboxBatch(tx, groupId, events.map(({ event }) => event.id));
-          const { streamsOf } = this.options;
-          if (streamsOf) {
-            const handled = events.filter(({ event }) => unclaimed.has(event.id.toLowerCase()) && this.messageHandlers.has(event.type));
-            await prefetchStreams(tx, handled.flatMap(({ event }) => streamsOf(event)));
-          }
+          // One statement claims the batch in the inbox and reads the streams it needs
+          // (those of an event delivered again are read too, and not used).
+          const { streamsOf, lastEventsOf } = this.options;
+          const handled = events.filter(({ event }) => this.messageHandlers.has(event.type));
+          const unclaimed = await preloadBatch(tx, {
+            claim: { consumer: groupId, eventIds: events.map(({ event }) => event.id) },
+            ...(streamsOf ? { streams: handled.flatMap(({ event }) => streamsOf(event)) } : {}),
+            ...(lastEventsOf ? { lastEvents: handled.flatMap(({ event }) => lastEventsOf(event)) } : {}),
+          });
           for (const [index, { event, delivery }] of events.entries()) {
             // Deleted once used: an event delivered twice within one batch is handled once.
             if (!unclaimed.delete(event.id.toLowerCase())) continue;

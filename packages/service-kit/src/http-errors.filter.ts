@@ -1,6 +1,7 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { DomainError, type DomainErrorCode } from '@orderflow/domain';
 import { ConcurrencyError, TransientDatabaseError, toDatabaseError } from '@orderflow/eventstore';
+import { OverloadedException } from './overloaded.exception';
 
 const STATUS: Record<DomainErrorCode, number> = {
   VALIDATION: 400,
@@ -22,8 +23,8 @@ const RETRY_AFTER_SECONDS = 2;
 
 /**
  * The one place where errors become HTTP statuses: domain codes, a lost version
- * race (409), the database unavailable (503 with Retry-After), Nest's own
- * exceptions, the rest as 500.
+ * race (409), the database unavailable or the service shedding load (503 with
+ * Retry-After), Nest's own exceptions, the rest as 500.
  */
 @Catch()
 export class HttpErrorsFilter implements ExceptionFilter {
@@ -52,6 +53,11 @@ export class HttpErrorsFilter implements ExceptionFilter {
       this.log.warn(`503 database unavailable: ${(exception as Error).message}`);
       response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       response.status(503).json({ error: 'UNAVAILABLE', message: 'the database is unavailable; retry shortly' });
+      return;
+    }
+    if (exception instanceof OverloadedException) {
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+      response.status(503).json(exception.getResponse());
       return;
     }
     if (exception instanceof HttpException) {

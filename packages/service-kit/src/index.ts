@@ -5,3 +5,4 @@ export { EventContext, EventHandlers, OnEvent, OnEvents } from './event-transpor
 export { replayCommand } from './replay-command';
 export { activeTraceparent, continueOrderTrace, tracingEnabled } from './tracing';
 export { Metrics } from './metrics';
+export { OverloadedException } from './overloaded.exception';

@@ -50,6 +50,8 @@ export interface ServiceDescription<Config extends TObject = TObject> {
   consumes: readonly string[];
   /** The streams its handlers read whole for an event, so a batch reads them in one query. */
   streamsOf?: (event: AnyEvent) => readonly string[];
+  /** The streams of which its handlers read only the newest event (whole-state aggregates), read in the same query. */
+  lastEventsOf?: (event: AnyEvent) => readonly string[];
   /** The read models of its own event log, rebuilt by replay. */
   projections: ProjectionRebuild[];
   /** The read models built from other services' topics, rebuilt by replay after the projections. */
@@ -169,6 +171,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
         topics: definition.consumes,
         topicPrefix: config.KAFKA_TOPIC_PREFIX,
         ...(definition.streamsOf ? { streamsOf: definition.streamsOf } : {}),
+        ...(definition.lastEventsOf ? { lastEventsOf: definition.lastEventsOf } : {}),
       }),
     });
     await app.startAllMicroservices();

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@orderflow/contracts';
-import { settleRow, upsertRow, type RowUpsert } from '@orderflow/eventstore';
+import { settleRow, unnestUpsert, upsertRow } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { Product } from './product.entity';
 
@@ -37,7 +37,11 @@ export async function projectProductEvent(tx: EntityManager, event: ProductEvent
   await products.update({ sku }, { available: event.data.available, updatedAt });
 }
 
-const wholeRows: RowUpsert<Product> = {
-  table: 'products',
-  write: async (tx, rows) => void (await tx.getRepository(Product).upsert(rows, ['sku'])),
-};
+const wholeRows = unnestUpsert<Product>('products', 'sku', [
+  { name: 'sku', type: 'text', value: (p) => p.sku },
+  { name: 'name', type: 'text', value: (p) => p.name },
+  { name: 'unit_price', type: 'bigint', value: (p) => p.unitPrice },
+  { name: 'currency', type: 'text', value: (p) => p.currency },
+  { name: 'available', type: 'integer', value: (p) => p.available },
+  { name: 'updated_at', type: 'timestamptz', value: (p) => p.updatedAt },
+]);

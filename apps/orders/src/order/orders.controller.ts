@@ -4,10 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { inTransaction } from '@orderflow/eventstore';
 import { DomainError } from '@orderflow/domain';
-import { activeTraceparent } from '@orderflow/service-kit';
+import { OverloadedException, activeTraceparent } from '@orderflow/service-kit';
 import { CustomerAuthGuard, CustomerId } from '../auth/auth.guard';
 import { SchemaPipe } from '../http/schema.pipe';
 import { cancelOrder } from './cancel-order.handler';
+import { OrderAdmission } from './order-admission';
 import { getOrder, type OrderView } from './order.queries';
 import { PlaceOrderBatcher } from './place-order.batcher';
 import { IDEMPOTENCY_KEY, PlaceOrderBody } from './place-order.request';
@@ -24,6 +25,7 @@ export class OrdersController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(PlaceOrderBatcher) private readonly placing: PlaceOrderBatcher,
+    @Inject(OrderAdmission) private readonly admission: OrderAdmission,
   ) {}
 
   @Post()
@@ -34,6 +36,7 @@ export class OrdersController {
   @ApiResponse({ status: 202, description: '{ orderId, status: "PENDING" }, Location: /orders/{orderId}' })
   @ApiResponse({ status: 400, description: 'invalid body; names the field' })
   @ApiResponse({ status: 422, description: 'Idempotency-Key reused with a different body' })
+  @ApiResponse({ status: 503, description: 'too many orders waiting (ORDER_ADMISSION_MAX_PENDING): retry after the Retry-After header' })
   async place(
     @CustomerId() customerId: string,
     @Body(new SchemaPipe(PlaceOrderBody)) body: PlaceOrderBody,
@@ -45,6 +48,8 @@ export class OrdersController {
         { field: 'Idempotency-Key', message: 'is malformed' },
       ]);
     }
+    const verdict = await this.admission.admit();
+    if (!verdict.admitted) throw new OverloadedException(verdict.message, verdict.retryAfterSeconds);
     const traceparent = activeTraceparent();
     const placed = await this.placing.place({
       customerId,
