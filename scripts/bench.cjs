@@ -16,6 +16,7 @@
 'use strict';
 const { randomBytes } = require('node:crypto');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { createServer } = require('node:http');
 const { connect } = require('node:net');
 const { cpus } = require('node:os');
 const { join, relative } = require('node:path');
@@ -76,6 +77,24 @@ function progressPrinter() {
 }
 const endProgress = () => process.stdout.isTTY && process.stdout.write('\r\x1b[2K');
 
+/** An OTLP/HTTP endpoint that accepts trace exports and discards them, counting requests and bytes. */
+async function startTraceSink() {
+  const stats = { requests: 0, bytes: 0 };
+  const server = createServer((req, res) => {
+    req.on('data', (chunk) => (stats.bytes += chunk.length));
+    req.on('end', () => {
+      stats.requests++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    stats,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function main() {
   let options;
   try {
@@ -117,12 +136,23 @@ async function main() {
   }
 
   const secret = randomBytes(32).toString('hex');
+  // --tracing: every service exports every order's spans; a sink here takes them and drops them.
+  const traceSink = options.tracing ? await startTraceSink() : undefined;
+  const tracingEnv = traceSink
+    ? {
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_ENDPOINT: traceSink.url,
+        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      }
+    : undefined;
   const cluster = new Cluster({
     topicPrefix: prefix,
     databaseSuffix: `_bench_${id}`,
     basePort: 3200,
     jwtSecret: secret,
     logDir: join(outDir, 'logs'),
+    ...(tracingEnv ? { extraEnv: { orders: tracingEnv, payment: tracingEnv, inventory: tracingEnv, shipping: tracingEnv } } : {}),
   });
   const kafka = new Kafka({ clientId: 'orderflow-bench', brokers, logLevel: logLevel.ERROR });
   const admin = kafka.admin();
@@ -146,6 +176,7 @@ async function main() {
       await attempt('stopping the floor', async () => floorRig?.stop());
       await attempt('stopping the load generator', async () => Promise.all(children.map((c) => c.stop())));
       await attempt('stopping the services', () => cluster.stop());
+      if (traceSink) await attempt('stopping the trace sink', () => traceSink.stop());
       await events.end();
       await attempt('dropping the databases', () => cluster.dropDatabases());
       if (floorRig) {
@@ -231,6 +262,7 @@ async function main() {
       throw new Error(
         `port(s) ${busy.join(', ')} already answer: is another bench running? (it would share the machine and spoil both)`,
       );
+    if (traceSink) out(`tracing on: every order's spans exported (OTLP/HTTP protobuf) to a sink at ${traceSink.url}`);
     await cluster.start();
     // A service that could not listen exits; another process answering on its port would fool the readiness check.
     const dead = SERVICES.filter((s) => !cluster.services[s].running);

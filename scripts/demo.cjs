@@ -2,16 +2,21 @@
 // Runs after scripts/demo.sh has built everything and started PostgreSQL and Kafka.
 'use strict';
 const { join } = require('node:path');
-const { Cluster, REPO_ROOT, StorefrontClient, checkInvariants, sampleAddress, signDevToken, waitForQuiet } = require('@orderflow/testkit');
+const { Cluster, OtlpReceiver, REPO_ROOT, SPAN_KIND, StorefrontClient, checkInvariants, renderWaterfall, sampleAddress, signDevToken, waitForQuiet } = require('@orderflow/testkit');
 const { devSecret } = require('./dev-token.cjs');
 
 const args = process.argv.slice(2);
-const unknown = args.filter((a) => a !== '--once' && a !== '--help');
+const unknown = args.filter((a) => !['--once', '--help', '--no-traces'].includes(a));
 if (args.includes('--help') || unknown.length) {
-  process.stdout.write('usage: npm run demo [-- --once]\n  --once  exit after the sample orders instead of keeping the services running\n');
+  process.stdout.write(
+    'usage: npm run demo [-- --once] [-- --no-traces]\n' +
+      '  --once       exit after the sample orders instead of keeping the services running\n' +
+      '  --no-traces  run the services without tracing (no waterfall per order)\n',
+  );
   process.exit(unknown.length ? 2 : 0);
 }
 const once = args.includes('--once');
+const traces = !args.includes('--no-traces');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -22,21 +27,50 @@ const SCENARIOS = [
   { title: 'cancelled by the customer', customer: 'dave', items: [{ sku: 'DESK-LAMP', quantity: 1 }], token: 'tok_visa', cancel: true, expect: 'CANCELLED', settle: ['PaymentRefunded', 'StockReleased', 'ShipmentCancelled'] },
 ];
 
+/**
+ * The spans of one order, as the services export them to the demo's own OTLP
+ * receiver: waits until no new span of the order has arrived for a moment.
+ */
+async function orderSpans(receiver, orderId) {
+  const traceIds = () => new Set(receiver.spans.filter((s) => s.attributes['orderflow.order_id'] === orderId).map((s) => s.traceId));
+  let count = -1;
+  for (let i = 0; i < 40; i++) {
+    const now = receiver.spans.filter((s) => traceIds().has(s.traceId)).length;
+    if (now === count && now > 0) break;
+    count = now;
+    await sleep(400);
+  }
+  return [...traceIds()].map((id) => receiver.trace(id));
+}
+
 async function main() {
   const secret = devSecret();
   const basePort = Number(process.env.ORDERFLOW_BASE_PORT || 3000);
+  // Traces: every service exports OTLP/HTTP JSON to a receiver run here, drawn as a waterfall per order.
+  const receiver = traces ? new OtlpReceiver() : undefined;
+  const endpoint = receiver ? await receiver.start(Number(process.env.ORDERFLOW_OTLP_PORT || 0)) : undefined;
+  const serviceEnv = {
+    LOG_FORMAT: 'pretty',
+    ...(endpoint
+      ? { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '200' }
+      : {}),
+  };
   const cluster = new Cluster({
     topicPrefix: process.env.KAFKA_TOPIC_PREFIX || '',
-    databaseSuffix: '',
+    databaseSuffix: process.env.ORDERFLOW_DATABASE_SUFFIX || '',
     basePort,
     jwtSecret: secret,
     logDir: join(REPO_ROOT, '.cache/demo-logs'),
-    // The storefront's demo sign-in, and the operator view reading the other three.
     extraEnv: {
+      // The storefront's demo sign-in, and the operator view reading the other three.
       orders: {
+        ...serviceEnv,
         AUTH_DEV_TOKENS: 'true',
         OPS_SERVICE_URLS: ['payment', 'inventory', 'shipping'].map((name, i) => `${name}=http://127.0.0.1:${basePort + 1 + i}`).join(','),
       },
+      payment: serviceEnv,
+      inventory: serviceEnv,
+      shipping: serviceEnv,
     },
   });
   const storefront = `http://127.0.0.1:${basePort}/`;
@@ -46,6 +80,7 @@ async function main() {
     stopping = true;
     out('\nstopping the services…');
     await cluster.stop();
+    await receiver?.stop();
     out('stopped. Kafka keeps running: `npm run kafka -- stop` stops it.');
     process.exit(code);
   };
@@ -96,6 +131,15 @@ async function main() {
     for (const h of [...view.history].sort((a, b) => Date.parse(a.at) - Date.parse(b.at))) {
       out(`   +${String(Date.parse(h.at) - start).padStart(4)} ms  ${h.source.padEnd(9)} ${h.type}`);
     }
+    if (receiver) {
+      for (const trace of await orderSpans(receiver, orderId)) {
+        // Database queries are in the trace too; the waterfall shows the request and the Kafka hops.
+        const hops = trace.filter((s) => s.kind !== SPAN_KIND.client);
+        out('');
+        for (const line of renderWaterfall(hops, 30).split('\n')) out(`   ${line}`);
+        if (hops.length < trace.length) out(`   (+ ${trace.length - hops.length} database spans)`);
+      }
+    }
     const ok = view.status === scenario.expect;
     if (!ok) failures++;
     out(`   final status: ${view.status}${view.reason ? ` (${view.reason})` : ''}${ok ? '' : `  ✗ expected ${scenario.expect}`}`);
@@ -123,7 +167,9 @@ Or place an order from the command line:
     -d '{"items":[{"sku":"KB-MECH-01","quantity":1}],"payment":{"token":"tok_visa"},"shippingAddress":{"name":"Ada","line1":"1 Main St","city":"London","postalCode":"N1 9GU","country":"GB"}}'
   curl -s localhost:${cluster.services.orders.port}/orders/<orderId> -H "Authorization: Bearer $TOKEN"
 
-OpenAPI: http://localhost:${cluster.services.orders.port}/docs    Ctrl-C stops the services.`);
+OpenAPI: http://localhost:${cluster.services.orders.port}/docs    Ctrl-C stops the services.${
+    endpoint ? `\nTraces: the services export to ${endpoint}/v1/traces (OTLP/HTTP JSON), received by this demo.` : ''
+  }`);
   // Stay up; if a service dies, say so and stop the rest.
   for (;;) {
     await sleep(1_000);

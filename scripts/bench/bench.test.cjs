@@ -142,6 +142,9 @@ test('options: defaults, overrides, and errors that name the option', () => {
   assert.equal(d.seconds, 20);
   assert.equal(d.floorSeconds, 10);
   assert.deepEqual(d.floorRates, d.rates);
+  assert.equal(d.tracing, false);
+  assert.equal(parseOptions(['--tracing']).tracing, true);
+  assert.throws(() => parseOptions(['--tracing=yes']), /--tracing takes no value/);
   const o = parseOptions(['--rates', '20,50', '--seconds=10', '--no-floor']);
   assert.deepEqual(o.rates, [20, 50]);
   assert.equal(o.seconds, 10);

@@ -23,6 +23,9 @@ options:
                         are skipped and reported (default 330)
   --sockets N           keep-alive connections of the load generator (default 256)
   --no-floor            skip the floor sweep
+  --tracing             run the services with OpenTelemetry tracing on (every order
+                        sampled, OTLP/HTTP protobuf to a sink in the bench process
+                        that discards the spans), to compare with a run without it
   --help                this text
 
 A rate is sustained when every order was accepted (202), every accepted order
@@ -44,6 +47,7 @@ const DEFAULTS = {
   budget: 330,
   sockets: 256,
   floor: true,
+  tracing: false,
   help: false,
 };
 
@@ -88,6 +92,7 @@ const VALUED = {
 };
 const FLAGS = {
   'no-floor': { floor: false },
+  tracing: { tracing: true },
   help: { help: true },
 };
 

@@ -11,6 +11,7 @@ export const inventoryService: ServiceDescription<typeof InventoryConfigSchema> 
   configSchema: InventoryConfigSchema,
   migrations: inventoryMigrations,
   entities: inventoryEntities,
+  produces: [Topics.inventory, Topics.products],
   consumes: [Topics.orders],
   streamsOf: (event) => [reservationStream(event.subject)],
   // Product streams are long and a product's newest event is its whole state: only that is read.

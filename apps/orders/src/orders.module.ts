@@ -19,6 +19,7 @@ import { OrderTimeoutJob } from './saga/order-timeout.job';
 import { CatalogCache } from './catalog/catalog-cache';
 import { PlaceOrderBatcher } from './order/place-order.batcher';
 import { OrderAdmission } from './order/order-admission';
+import { OrderMetrics } from './order/order-metrics';
 
 @Module({
   controllers: [ProductsController, OrdersController, OrderSagaConsumer, ProductCatalogConsumer, DevTokenController, OrderStreamController, StorefrontController, OpsController],
@@ -31,6 +32,7 @@ import { OrderAdmission } from './order/order-admission';
     PlaceOrderBatcher,
     OrderStreamHub,
     Operations,
+    OrderMetrics,
     {
       provide: OrderAdmission,
       inject: [DataSource, CONFIG],

@@ -16,6 +16,7 @@ export const ordersService: ServiceDescription = {
   configSchema: OrdersConfigSchema,
   migrations: [OrdersReadModels1763700000100, OrdersDeadlines1763700000200],
   entities: [OrderSummary, IdempotencyKey, Product],
+  produces: [Topics.orders],
   consumes: [Topics.payments, Topics.inventory, Topics.products, Topics.shipping],
   // The saga reads the order's whole stream; catalog events read none.
   streamsOf: (event) => (event.type === 'ProductCatalogued' || event.type === 'StockLevelChanged' ? [] : [orderStream(event.subject)]),

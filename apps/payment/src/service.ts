@@ -11,6 +11,7 @@ export const paymentService: ServiceDescription = {
   configSchema: PaymentConfigSchema,
   migrations: paymentMigrations,
   entities: paymentEntities,
+  produces: [Topics.payments],
   consumes: [Topics.orders],
   streamsOf: (event) => [paymentStream(event.subject)],
   projections: [paymentsProjection],

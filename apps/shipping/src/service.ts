@@ -11,6 +11,7 @@ export const shippingService: ServiceDescription = {
   configSchema: ShippingConfigSchema,
   migrations: shippingMigrations,
   entities: shippingEntities,
+  produces: [Topics.shipping],
   consumes: [Topics.orders],
   streamsOf: (event) => [shipmentStream(event.subject)],
   projections: [shipmentsProjection],

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
+import { parse } from 'yaml';
 import addFormats from 'ajv-formats';
 import {
   buildArgs,
@@ -270,6 +271,54 @@ describe('docker-compose.yml', () => {
       expect.objectContaining({ variable: 'NODE_OPTIONS' }),
     );
     expect(checkEnvironment('payment', { PORT: 'three thousand' })).toContainEqual(expect.objectContaining({ variable: 'PORT' }));
+  });
+
+  describe('the observability profile', () => {
+    const observability = ['jaeger', 'prometheus', 'grafana'];
+
+    it('runs Jaeger, Prometheus and Grafana only when asked for, and nothing else behind the profile', () => {
+      for (const name of observability) expect([name, resolved.services[name]?.['profiles']]).toEqual([name, ['observability']]);
+      const profiled = Object.entries(resolved.services).filter(([, s]) => s['profiles'] !== undefined).map(([n]) => n);
+      expect(profiled.sort()).toEqual([...observability].sort());
+    });
+
+    it('scrapes every service at the port it listens on', () => {
+      const config = parse(readRepoFile('infra/observability/prometheus.yml')) as {
+        scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[];
+      };
+      const targets = config.scrape_configs.flatMap((c) => c.static_configs.flatMap((t) => t.targets));
+      expect(config.scrape_configs.every((c) => c.metrics_path === '/metrics')).toBe(true);
+      const expected = appServices(resolved)
+        .filter(([name]) => SERVICES.includes(name))
+        .map(([name, service, app]) => `${name}:${environmentOf(service)['PORT'] ?? String(defaultOf(app, 'PORT'))}`);
+      expect(targets.sort()).toEqual(expected.sort());
+      const mounts = (resolved.services['prometheus']!['volumes'] as string[]).map((v) => v.split(':')[0]);
+      expect(mounts).toContain('./infra/observability/prometheus.yml');
+    });
+
+    it('sends the services’ traces to Jaeger, off unless OTEL_TRACES_EXPORTER says otherwise', () => {
+      for (const [name, service] of appServices(resolved).filter(([n]) => SERVICES.includes(n))) {
+        const env = environmentOf(service);
+        expect([name, env['OTEL_TRACES_EXPORTER'], new URL(env['OTEL_EXPORTER_OTLP_ENDPOINT']!).hostname]).toEqual([name, 'none', 'jaeger']);
+      }
+      const traced = interpolateAll(raw, { ...ENV, OTEL_TRACES_EXPORTER: 'otlp' });
+      expect(environmentOf(traced.services['orders']!)['OTEL_TRACES_EXPORTER']).toBe('otlp');
+    });
+
+    it('provisions Grafana with the Prometheus and Jaeger it runs beside, and the dashboard from the repository', () => {
+      const grafana = resolved.services['grafana']!;
+      const mounts = (grafana['volumes'] as string[]).map((v) => v.split(':'));
+      for (const [host] of mounts) expect(existsSync(repoPath(host!))).toBe(true);
+      const datasources = parse(readRepoFile('infra/observability/grafana/provisioning/datasources/datasources.yml')) as {
+        datasources: { type: string; url: string }[];
+      };
+      for (const source of datasources.datasources) expect(resolved.services[new URL(source.url).hostname]).toBeDefined();
+      const providers = parse(readRepoFile('infra/observability/grafana/provisioning/dashboards/dashboards.yml')) as {
+        providers: { options: { path: string } }[];
+      };
+      const dashboardsMount = mounts.find(([host]) => host === './infra/observability/grafana/dashboards')!;
+      expect(providers.providers.map((p) => p.options.path)).toEqual([dashboardsMount[1]]);
+    });
   });
 
   it('interpolates as Compose does', () => {

@@ -108,7 +108,7 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
   });
 
   it('has an entry point per service, the cluster overlays and the KEDA variants', () => {
-    expect(entries).toEqual(expect.arrayContaining([...SERVICES, 'overlays/cluster', 'overlays/cluster-keda']));
+    expect(entries).toEqual(expect.arrayContaining([...SERVICES, 'overlays/cluster', 'overlays/cluster-keda', 'overlays/cluster-observability']));
     expect(servicesWithKeda.length).toBeGreaterThan(0);
   });
 
@@ -291,7 +291,7 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
       };
     };
 
-    it.each(['overlays/cluster', 'overlays/cluster-keda'])('%s holds the four services, Kafka and PostgreSQL', (dir) => {
+    it.each(['overlays/cluster', 'overlays/cluster-keda', 'overlays/cluster-observability'])('%s holds the four services, Kafka and PostgreSQL', (dir) => {
       const objects = render(dir);
       expect(
         find(objects, 'Deployment')
@@ -389,6 +389,33 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
     });
   });
 
+  describe('the cluster-observability overlay', () => {
+    type PodMonitor = K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] } };
+
+    it('scrapes /metrics on the container port of every service’s pods', () => {
+      const objects = render('overlays/cluster-observability');
+      const monitor = one<PodMonitor>(objects, 'PodMonitor');
+      expect(monitor.metadata.namespace).toBe(NAMESPACE);
+      expect(monitor.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
+      for (const d of find(objects, 'Deployment') as Deployment[]) {
+        expect([d.metadata.name, selects(monitor.spec.selector.matchLabels, d.spec.template.metadata.labels)]).toEqual([d.metadata.name, true]);
+        expect(container(d).ports?.map((p) => p.name)).toContain('http');
+      }
+    });
+
+    it('turns tracing on through the services’ config maps, with variables of their config schema, and only there', () => {
+      const configMaps = (dir: string) =>
+        (find(render(dir), 'ConfigMap') as (K8sObject & { data: Record<string, string> })[]).filter((c) => c.metadata.name.includes('-config'));
+      for (const configMap of configMaps('overlays/cluster-observability')) {
+        const service = SERVICES.find((s) => configMap.metadata.name.startsWith(`${s}-config`))!;
+        expect([service, configMap.data['OTEL_TRACES_EXPORTER'], configMap.data['OTEL_SERVICE_NAME']]).toEqual([service, 'otlp', service]);
+        // Secrets come from Secrets (checked per service above); here: no variable the service does not read.
+        expect(checkEnvironment(service, configMap.data).filter((p) => !p.problem.startsWith('required'))).toEqual([]);
+      }
+      for (const configMap of configMaps('overlays/cluster')) expect(configMap.data['OTEL_TRACES_EXPORTER']).toBe('none');
+    });
+  });
+
   describe('the validator itself', () => {
     const REMOVE = Symbol('remove');
     /** A copy of `object` with the value at `at` replaced (or removed). */
@@ -425,6 +452,10 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
       const scaled = find(render('overlays/cluster-keda'), 'ScaledObject')[0]!;
       expect(validator.validate(mutated(scaled, ['spec', 'maxReplicas'], 3))).not.toEqual([]);
       expect(validator.validate(mutated(scaled, ['spec', 'scaleTargetRef'], REMOVE))).not.toEqual([]);
+      const monitor = one(render('overlays/cluster-observability'), 'PodMonitor');
+      expect(validator.validate(monitor)).toEqual([]);
+      expect(validator.validate(mutated(monitor, ['spec', 'podMetricsEndpoints', 0, 'interval'], 15))).not.toEqual([]);
+      expect(validator.validate(mutated(monitor, ['spec', 'selector'], REMOVE))).not.toEqual([]);
     });
 
     it('refuses a kind it has no schema for', () => {

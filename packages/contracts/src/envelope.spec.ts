@@ -59,6 +59,21 @@ describe('createEvent', () => {
     expect(event).toMatchObject({ id: 'event-2', correlationid: 'correlation-1', causationid: 'event-1', traceparent: TRACEPARENT });
   });
 
+  it('stores the trace of the request that made the first event of a conversation', () => {
+    const event = createEvent('OrderConfirmed', confirmed, { source: 'orderflow/orders', time, traceparent: TRACEPARENT });
+    expect(event.traceparent).toBe(TRACEPARENT);
+  });
+
+  it('takes the trace of the causing event over a request’s', () => {
+    const event = createEvent('OrderConfirmed', confirmed, {
+      source: 'orderflow/orders',
+      time,
+      traceparent: TRACEPARENT,
+      causedBy: { id: 'event-1', correlationid: 'correlation-1' },
+    });
+    expect(event).not.toHaveProperty('traceparent');
+  });
+
   it('leaves the trace out when the cause had none', () => {
     const event = createEvent('OrderConfirmed', confirmed, {
       source: 'orderflow/orders',

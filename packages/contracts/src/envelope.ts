@@ -29,6 +29,8 @@ export interface EnvelopeOptions {
   /** The event this one reacts to: it inherits its correlation id and trace. */
   causedBy?: Pick<EventEnvelope, 'id' | 'correlationid' | 'traceparent'>;
   correlationId?: string;
+  /** The span that made this event when no event caused it (e.g. an HTTP request's); `causedBy`'s wins. */
+  traceparent?: string;
 }
 
 export function subjectOf<T extends EventType>(type: T, data: EventData<T>): string {
@@ -52,7 +54,7 @@ export function createEvent<T extends EventType>(type: T, data: EventData<T>, op
     causationid: options.causedBy?.id ?? id,
     data,
   };
-  const traceparent = options.causedBy?.traceparent;
+  const traceparent = options.causedBy ? options.causedBy.traceparent : options.traceparent;
   if (traceparent) envelope.traceparent = traceparent;
   return envelope;
 }

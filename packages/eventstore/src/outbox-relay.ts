@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { Client, type ClientConfig } from 'pg';
 import type { DataSource } from 'typeorm';
 import { OUTBOX_CHANNEL, PROCESS_TAG, onOutboxCommitted } from './outbox-signal';
@@ -166,7 +167,9 @@ export class OutboxRelay {
    */
   start(): void {
     this.stopped = false;
-    this.unsubscribe = onOutboxCommitted(this.dataSource, () => this.wake());
+    // Bound to the relay's own async context: a pass woken by a commit is not part of
+    // the request or batch that committed (a tracer would file its queries under them).
+    this.unsubscribe = onOutboxCommitted(this.dataSource, AsyncResource.bind(() => this.wake()));
     void this.listen();
     this.schedule(0);
   }
@@ -208,6 +211,14 @@ export class OutboxRelay {
       // Called on its own (at shutdown, by a command): the lock is not kept.
       if (this.stopped) await this.resign();
     }
+  }
+
+  /** Rows waiting and how long the oldest has waited (0 when none), in one query: for the metrics. */
+  async backlog(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const rows: { n: string; age: number | null }[] = await this.dataSource.query(
+      'SELECT count(*) AS n, extract(epoch FROM clock_timestamp() - min(created_at))::float8 AS age FROM outbox',
+    );
+    return { pending: Number(rows[0]?.n ?? 0), oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
   }
 
   async pending(): Promise<number> {

@@ -1,6 +1,6 @@
 import { decodeEvent, dlqTopicOf, isEventType, type AnyEvent, type EventType } from '@orderflow/contracts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { MessagingLogger } from './kafka';
+import type { LogFields, MessagingLogger } from './kafka';
 import type { KafkaPublisher } from './publisher';
 import { isMarkedRetriable, type ErrorClassifier } from './errors';
 import { DeadLetterHeaders, EVENT_TYPE_HEADER, headerStrings } from './headers';
@@ -86,6 +86,8 @@ export interface EventConsumerOptions {
   maxWaitTimeInMs?: number;
   logger?: MessagingLogger;
   onOutcome?: (outcome: ProcessOutcome, type: string, durationMs: number) => void;
+  /** Called before a failed event (or the batch it failed in) is tried again, with the event's type. */
+  onRetry?: (type: string) => void;
   /** Called once per handled batch, e.g. for a batch-size histogram. */
   onBatch?: (size: number, durationMs: number) => void;
   /** Called for every request the consumer makes to the broker, with its API name (`Fetch`, `OffsetCommit`, …). */
@@ -130,6 +132,17 @@ type Item =
   | { kind: 'skip'; type: string }
   | { kind: 'event'; event: AnyEvent; delivery: DeliveryInfo; incoming: Incoming }
   | { kind: 'invalid'; type: string; error: unknown; delivery: DeliveryInfo; incoming: Incoming };
+
+/** The order, correlation and trace of a message, from its headers: for a log line about it. */
+function fieldsOf(headers: Record<string, string | undefined>): LogFields {
+  const fields: LogFields = {};
+  if (headers['ce_subject']) fields.orderId = headers['ce_subject'];
+  if (headers['ce_correlationid']) fields.correlationId = headers['ce_correlationid'];
+  if (headers['ce_id']) fields.eventId = headers['ce_id'];
+  if (headers['ce_type']) fields.eventType = headers['ce_type'];
+  if (headers['ce_traceparent']) fields.traceparent = headers['ce_traceparent'];
+  return fields;
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -472,8 +485,10 @@ export class EventConsumer {
         }
         const delay = Math.min(this.settings.maxBackoffMs, this.settings.initialBackoffMs * 2 ** Math.min(attempts - 1, 10));
         const { delivery } = culprit;
+        this.options.onRetry?.(culprit.event.type);
         this.options.logger?.warn(
           `${items.length === 1 ? `${culprit.event.type} ${culprit.event.id}` : `a batch of ${items.length} events`} from ${delivery.topic}[${delivery.partition}]@${delivery.offset} failed (attempt ${attempts}, ${retriable ? 'retriable' : 'not retriable'}): ${failure.message}; retrying in ${delay} ms`,
+          items.length === 1 ? fieldsOf(culprit.incoming.headers) : undefined,
         );
         await this.pause(delay, heartbeat);
       }
@@ -520,7 +535,10 @@ export class EventConsumer {
     });
     const prefix = this.settings.topicPrefix;
     const unprefixed = topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
-    this.options.logger?.error(`parking message ${topic}[${delivery.partition}]@${delivery.offset} in ${dlqTopicOf(unprefixed)}: ${headers[DeadLetterHeaders.error]}`);
+    this.options.logger?.error(
+      `parking message ${topic}[${delivery.partition}]@${delivery.offset} in ${dlqTopicOf(unprefixed)}: ${headers[DeadLetterHeaders.error]}`,
+      fieldsOf(incoming.headers),
+    );
     // The dead letter must be safely stored before the offset moves past it.
     for (let attempt = 1; ; attempt++) {
       this.throwIfStopping();

@@ -1,4 +1,4 @@
-export { createKafka, parseBrokers, type KafkaConnectionOptions, type MessagingLogger } from './kafka';
+export { createKafka, parseBrokers, type KafkaConnectionOptions, type LogFields, type MessagingLogger } from './kafka';
 export { KafkaPublisher, type OutgoingMessage, type KafkaPublisherOptions, type PartitionedSendReport } from './publisher';
 export { EventConsumer, BatchFailure, type EventConsumerOptions, type DeliveryInfo, type ReceivedEvent, type ProcessOutcome } from './consumer';
 export { ensureTopics, orderflowTopics, brokerReachable, type TopicSpec } from './topics-admin';
@@ -25,3 +25,4 @@ export {
 } from './dead-letters';
 export { DeadLetterHeaders } from './headers';
 export { runDlqCommand, DLQ_USAGE, type DlqCommandContext } from './dlq-command';
+export { consumerLag, type PartitionLag } from './consumer-lag';

@@ -7,10 +7,20 @@ export interface KafkaConnectionOptions {
   logger?: MessagingLogger;
 }
 
+/** What a log line may say about the event and order it concerns (service-kit's logger writes them as fields). */
+export interface LogFields {
+  orderId?: string;
+  correlationId?: string;
+  eventId?: string;
+  eventType?: string;
+  /** The event's stored trace, for a line written outside any span. */
+  traceparent?: string;
+}
+
 export interface MessagingLogger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  log(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
 }
 
 const silentLogger: MessagingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };

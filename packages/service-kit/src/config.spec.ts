@@ -54,6 +54,16 @@ describe('loadConfig', () => {
     expect(message).not.toContain('s3cr3t-pw');
   });
 
+  it('leaves tracing off unless an exporter is named, and names a bad OTEL_* value', () => {
+    expect(loadConfig(schema, { AUTH_JWT_SECRET: SECRET })).toMatchObject({ OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'orders' });
+    expect(
+      loadConfig(schema, { AUTH_JWT_SECRET: SECRET, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }),
+    ).toMatchObject({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
+    const message = failure({ AUTH_JWT_SECRET: SECRET, OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift', OTEL_TRACES_SAMPLER_ARG: '2' }).message;
+    expect(message).toMatch(/OTEL_EXPORTER_OTLP_PROTOCOL: .*\(got "thrift"\)/);
+    expect(message).toMatch(/OTEL_TRACES_SAMPLER_ARG: .*\(got "2"\)/);
+  });
+
   it('reports every problem at once', () => {
     const message = failure({ PORT: '0', KAFKA_BROKERS: '' }).message;
     expect(message).toMatch(/PORT: .*\(got "0"\)/);

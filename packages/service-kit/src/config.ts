@@ -56,6 +56,40 @@ export function commonConfig(service: string, defaultPort: number) {
     LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('log'), Type.Literal('debug')], {
       default: 'log',
     }),
+    LOG_FORMAT: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+      default: 'auto',
+      description: 'json: one JSON object a line; pretty: readable lines; auto: pretty on a terminal, json otherwise',
+    }),
+    ...otelConfig(service),
+  };
+}
+
+/**
+ * The standard OpenTelemetry variables this service honours. The SDK reads them
+ * itself; they are declared here so a bad value stops the boot like any other.
+ * Tracing is off unless OTEL_TRACES_EXPORTER names an exporter.
+ */
+function otelConfig(service: string) {
+  return {
+    OTEL_TRACES_EXPORTER: Type.Union([Type.Literal('none'), Type.Literal('otlp'), Type.Literal('console')], {
+      default: 'none',
+      description: 'none (tracing off), otlp or console',
+    }),
+    OTEL_EXPORTER_OTLP_ENDPOINT: Type.String({
+      pattern: '^https?://',
+      default: 'http://localhost:4318',
+      description: 'OTLP collector base URL (the default is OTLP/HTTP’s; set :4317 for grpc)',
+    }),
+    OTEL_EXPORTER_OTLP_PROTOCOL: Type.Union([Type.Literal('http/protobuf'), Type.Literal('http/json'), Type.Literal('grpc')], {
+      default: 'http/protobuf',
+    }),
+    OTEL_SERVICE_NAME: Type.String({ minLength: 1, default: service, description: 'service.name of this process’s spans' }),
+    OTEL_TRACES_SAMPLER: Type.Union(
+      ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'].map((s) => Type.Literal(s)),
+      { default: 'parentbased_always_on' },
+    ),
+    OTEL_TRACES_SAMPLER_ARG: Type.String({ pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$', default: '1.0', description: 'ratio for the *traceidratio samplers, 0..1' }),
+    OTEL_BSP_SCHEDULE_DELAY: Type.Integer({ minimum: 0, default: 5_000, description: 'ms between two exports of finished spans' }),
   };
 }
 

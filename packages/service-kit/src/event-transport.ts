@@ -13,9 +13,13 @@ import {
   type DeliveryInfo,
   type Kafka,
   type KafkaPublisher,
+  type LogFields,
   type ReceivedEvent,
 } from '@orderflow/messaging';
 import type { Metrics } from './metrics';
+import { logContext } from './service-logger';
+import { SpanKind, contextOf, endSpan, startSpan, traceparentOf, tracingEnabled, withSpan } from './tracing';
+import type { Span } from '@opentelemetry/api';
 
 /** What an `@EventPattern` handler receives with `@Ctx()`: the transaction its effects must use. */
 export class EventContext extends BaseRpcContext<[EntityManager, DeliveryInfo]> {
@@ -39,6 +43,8 @@ export interface KafkaEventTransportOptions {
   streamsOf?: (event: AnyEvent) => readonly string[];
   /** The streams of which handling an event reads only the newest event; read in that same query. */
   lastEventsOf?: (event: AnyEvent) => readonly string[];
+  /** A debug line for every handled event (LOG_LEVEL=debug), with its order and trace. */
+  logEvents?: boolean;
 }
 
 /**
@@ -81,6 +87,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         options.metrics.eventsHandled.inc({ type, outcome });
         if (outcome === 'processed') options.metrics.handlingSeconds.observe({ type }, ms / 1000);
       },
+      onRetry: (type) => options.metrics.eventRetries.inc({ type }),
       onBatch: (size, ms) => {
         options.metrics.batchSize.observe(size);
         options.metrics.batchSeconds.observe(ms / 1000);
@@ -108,9 +115,17 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   /** Names the event that failed, so the consumer can cut the batch there. */
-  private async dispatch(events: readonly ReceivedEvent[]): Promise<void> {
+  private dispatch(events: readonly ReceivedEvent[]): Promise<void> {
+    // What log lines written while an event is handled say about it: one object per batch, updated per event.
+    const fields: LogFields = {};
+    return logContext.run(fields, () => this.handleBatch(events, fields));
+  }
+
+  private async handleBatch(events: readonly ReceivedEvent[], fields: LogFields): Promise<void> {
     const { dataSource, groupId } = this.options;
     let current: number | undefined;
+    // One consumer span per handled event, ended once the batch's transaction has settled.
+    const spans = tracingEnabled() ? new Map<number, Span>() : undefined;
     try {
       await inTransaction(dataSource, (tx) =>
         withEventBatch(tx, async () => {
@@ -130,17 +145,53 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
             const handler = this.handlerFor(event.type);
             if (!handler) continue;
             current = index;
-            const result: unknown = await handler(event, new EventContext([tx, delivery]));
-            await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+            fields.orderId = event.subject;
+            fields.correlationId = event.correlationid;
+            fields.eventId = event.id;
+            fields.eventType = event.type;
+            if (!spans) {
+              await this.invoke(handler, event, new EventContext([tx, delivery]));
+              continue;
+            }
+            const span = consumerSpan(event, delivery, groupId);
+            spans.set(index, span);
+            // What the handler appends inherits this span as its parent (`causedBy` carries the traceparent).
+            const traced = { ...event, traceparent: traceparentOf(span) } as AnyEvent;
+            await withSpan(span, () => this.invoke(handler, traced, new EventContext([tx, delivery])));
           }
           // What the batch decided is written now: a failure here is the batch's, not one event's.
           current = undefined;
+          fields.orderId = fields.correlationId = fields.eventId = fields.eventType = undefined;
         }),
       );
     } catch (error) {
+      if (spans) for (const [index, span] of spans) endSpan(span, index === current ? error : new Error('rolled back with its batch'));
       throw new BatchFailure(current, error);
     }
+    if (spans) for (const span of spans.values()) endSpan(span);
   }
+
+  private async invoke(handler: NonNullable<ReturnType<Server['getHandlerByPattern']>>, event: AnyEvent, ctx: EventContext): Promise<void> {
+    if (this.options.logEvents) this.log.debug(`handling ${event.type} ${event.id} from ${ctx.delivery.topic}[${ctx.delivery.partition}]@${ctx.delivery.offset}`);
+    const result: unknown = await handler(event, ctx);
+    await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+  }
+}
+
+/** The span of one consumed event: a child of the span that produced it, whatever batch it came in. */
+function consumerSpan(event: AnyEvent, delivery: DeliveryInfo, groupId: string): Span {
+  return startSpan(`process ${event.type}`, SpanKind.CONSUMER, contextOf(event.traceparent), {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': delivery.topic,
+    'messaging.destination.partition.id': String(delivery.partition),
+    'messaging.kafka.offset': Number(delivery.offset),
+    'messaging.consumer.group.name': groupId,
+    'messaging.message.id': event.id,
+    'orderflow.event.type': event.type,
+    'orderflow.order_id': event.subject,
+    'orderflow.correlation_id': event.correlationid,
+  })!;
 }
 
 /**

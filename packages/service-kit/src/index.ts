@@ -3,4 +3,6 @@ export { CONFIG } from './service-kit.module';
 export { commonConfig, loadConfig, ConfigError } from './config';
 export { EventContext, EventHandlers, OnEvent, OnEvents } from './event-transport';
 export { replayCommand } from './replay-command';
+export { activeTraceparent, continueOrderTrace, tracingEnabled } from './tracing';
+export { Metrics } from './metrics';
 export { OverloadedException } from './overloaded.exception';

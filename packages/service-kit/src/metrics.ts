@@ -1,4 +1,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PartitionLag } from '@orderflow/messaging';
+
+export interface OutboxBacklog {
+  pending: number;
+  oldestAgeSeconds: number;
+}
+
+/** What the gauges read when Prometheus scrapes. */
+export interface MetricSources {
+  outbox: () => Promise<OutboxBacklog>;
+  /** Lag of the consumer groups on the topics this service produces. */
+  consumerLag?: () => Promise<PartitionLag[]>;
+}
 
 /** Prometheus metrics of one service process, served at GET /metrics. */
 export class Metrics {
@@ -11,8 +24,15 @@ export class Metrics {
   readonly kafkaRequests: Counter<'client' | 'api'>;
   readonly batchSize: Histogram;
   readonly batchSeconds: Histogram;
+  readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
+  readonly eventRetries: Counter<'type'>;
 
-  constructor(service: string, pendingOutbox: () => Promise<number>) {
+  readonly outboxOldestAge: Gauge;
+  readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  /** One outbox query serves both of its gauges in a scrape. */
+  private outboxSample: { at: number; value: Promise<OutboxBacklog> } | undefined;
+
+  constructor(service: string, sources: MetricSources) {
     this.registry.setDefaultLabels({ service });
     // The event-loop delay histogram samples on a libuv timer: every 10 ms by default,
     // a hundred wake-ups a second in an idle service. 100 ms still shows a stalled loop.
@@ -48,6 +68,19 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
     });
+    this.eventRetries = new Counter({
+      name: 'orderflow_event_retries_total',
+      help: 'Times a failed event (or the batch it failed in) was tried again, by event type',
+      labelNames: ['type'],
+      registers: [this.registry],
+    });
+    this.httpSeconds = new Histogram({
+      name: 'orderflow_http_request_duration_seconds',
+      help: 'HTTP requests served, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
     this.eventsPublished = new Counter({
       name: 'orderflow_events_published_total',
       help: 'Events the outbox relay published to Kafka',
@@ -58,12 +91,38 @@ export class Metrics {
       help: 'Outbox rows the broker refused for good (too large, unknown topic), moved to outbox_parked',
       registers: [this.registry],
     });
+    const outbox = (): Promise<OutboxBacklog> => {
+      const now = Date.now();
+      if (!this.outboxSample || now - this.outboxSample.at > 1_000) this.outboxSample = { at: now, value: sources.outbox() };
+      return this.outboxSample.value;
+    };
     this.outboxPending = new Gauge({
       name: 'orderflow_outbox_pending',
       help: 'Committed events not yet published',
       registers: [this.registry],
       async collect() {
-        this.set(await pendingOutbox().catch(() => -1));
+        this.set(await outbox().then((b) => b.pending, () => -1));
+      },
+    });
+    this.outboxOldestAge = new Gauge({
+      name: 'orderflow_outbox_oldest_age_seconds',
+      help: 'How long the oldest committed event not yet published has waited; 0 when the outbox is empty',
+      registers: [this.registry],
+      async collect() {
+        this.set(await outbox().then((b) => b.oldestAgeSeconds, () => -1));
+      },
+    });
+    const lag = sources.consumerLag;
+    this.consumerLag = new Gauge({
+      name: 'orderflow_consumer_lag_messages',
+      help: 'Messages not yet consumed, by consumer group, topic and partition, on the topics this service produces',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: [this.registry],
+      async collect() {
+        // A scrape that cannot reach the broker shows no lag series rather than stale ones.
+        this.reset();
+        if (!lag) return;
+        for (const p of await lag().catch(() => [])) this.set({ group: p.group, topic: p.topic, partition: String(p.partition) }, p.lag);
       },
     });
   }

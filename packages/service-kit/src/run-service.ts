@@ -3,7 +3,7 @@ import { Logger, Module, type DynamicModule, type INestApplication, type LogLeve
 import { NestFactory } from '@nestjs/core';
 import type { TObject, Static } from '@sinclair/typebox';
 import { OutboxRelay, eventStoreMigrations, openDatabase, type ProjectionRebuild } from '@orderflow/eventstore';
-import { KafkaPublisher, createKafka, ensureTopics, orderflowTopics, parseBrokers, type Kafka } from '@orderflow/messaging';
+import { KafkaPublisher, consumerLag, createKafka, ensureTopics, orderflowTopics, parseBrokers, type Kafka } from '@orderflow/messaging';
 import type { DataSource } from 'typeorm';
 import type { AnyEvent } from '@orderflow/contracts';
 import { BrokerProbe } from './broker-probe';
@@ -11,6 +11,10 @@ import { ConfigError, configVariables, loadConfig, type commonConfig } from './c
 import { KafkaEventTransport } from './event-transport';
 import { HttpErrorsFilter } from './http-errors.filter';
 import { Metrics } from './metrics';
+import { ServiceLogger } from './service-logger';
+import { httpObservability } from './http-observability';
+import { tracedPublish } from './traced-publish';
+import { startTracing, stopTracing, tracingEnabled } from './tracing';
 import { ServiceKitModule, type Infrastructure } from './service-kit.module';
 
 type CommonEnv = { [K in keyof ReturnType<typeof commonConfig>]: Static<ReturnType<typeof commonConfig>[K]> };
@@ -40,6 +44,8 @@ export interface ServiceDescription<Config extends TObject = TObject> {
   migrations: Function[];
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   entities: Function[];
+  /** The topics this service publishes to: its metrics show every group's lag on them. */
+  produces: readonly string[];
   /** The topics this service consumes; its `@EventPattern` handlers pick the event types. */
   consumes: readonly string[];
   /** The streams its handlers read whole for an event, so a batch reads them in one query. */
@@ -85,7 +91,11 @@ export async function runService(definition: ServiceDescription): Promise<void> 
     }
     throw error;
   }
-  Logger.overrideLogger(LEVELS[config.LOG_LEVEL] ?? LEVELS['log']!);
+  const format = config.LOG_FORMAT === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : config.LOG_FORMAT;
+  const logger = new ServiceLogger(definition.name, format, LEVELS[config.LOG_LEVEL] ?? LEVELS['log']!);
+  Logger.overrideLogger(logger);
+  // Before the database opens: the pg instrumentation patches the driver's client.
+  await startTracing(config);
 
   const dataSource = await openDatabase({
     url: config.DATABASE_URL,
@@ -111,12 +121,25 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   );
   if (created.length) log.log(`created topics ${created.join(', ')}`);
 
-  const metrics = new Metrics(definition.name, () => relay.pending());
+  const admin = kafka.admin();
+  let adminConnected: Promise<void> | undefined;
+  const produced = definition.produces.map((t) => `${config.KAFKA_TOPIC_PREFIX}${t}`);
+  const metrics = new Metrics(definition.name, {
+    outbox: () => relay.backlog(),
+    consumerLag: async () => {
+      adminConnected ??= admin.connect().catch((error: unknown) => {
+        adminConnected = undefined;
+        throw error;
+      });
+      await adminConnected;
+      return consumerLag(admin, produced, config.KAFKA_TOPIC_PREFIX);
+    },
+  });
   const publisher = new KafkaPublisher(kafka, config.KAFKA_TOPIC_PREFIX, {
     onRequest: (api) => metrics.kafkaRequests.inc({ client: 'producer', api }),
   });
   const relay: OutboxRelay = new OutboxRelay(dataSource, {
-    publish: (messages) => publisher.sendByPartition(messages),
+    publish: tracingEnabled() ? tracedPublish((messages) => publisher.sendByPartition(messages)) : (messages) => publisher.sendByPartition(messages),
     logger: new Logger('outbox'),
     onPublished: (n) => metrics.eventsPublished.inc(n),
     onParked: () => metrics.outboxParked.inc(),
@@ -132,7 +155,8 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   @Module({ imports: [ServiceKitModule.forRoot(infra), definition.feature] })
   class ServiceModule {}
 
-  const app = await NestFactory.create(ServiceModule, { bufferLogs: false });
+  const app = await NestFactory.create(ServiceModule, { bufferLogs: false, logger });
+  app.use(httpObservability(metrics));
   app.useGlobalFilters(new HttpErrorsFilter());
   definition.configureHttp?.(app);
   if (definition.consumes.length > 0) {
@@ -143,6 +167,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
         deadLetters: publisher,
         metrics,
         groupId: definition.name,
+        logEvents: config.LOG_LEVEL === 'debug',
         topics: definition.consumes,
         topicPrefix: config.KAFKA_TOPIC_PREFIX,
         ...(definition.streamsOf ? { streamsOf: definition.streamsOf } : {}),
@@ -154,7 +179,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   relay.start();
   await app.listen(config.PORT, '0.0.0.0');
   log.log(`listening on :${config.PORT} (database ${config.DATABASE_NAME}, brokers ${config.KAFKA_BROKERS})`);
-  installShutdown(definition.name, config.SHUTDOWN_GRACE_MS, app, relay, publisher, dataSource);
+  installShutdown(definition.name, config.SHUTDOWN_GRACE_MS, app, relay, publisher, dataSource, () => admin.disconnect());
 }
 
 function installShutdown(
@@ -164,6 +189,7 @@ function installShutdown(
   relay: OutboxRelay,
   publisher: KafkaPublisher,
   dataSource: DataSource,
+  disconnectAdmin: () => Promise<void>,
 ): void {
   const log = new Logger(name);
   let shuttingDown = false;
@@ -182,7 +208,9 @@ function installShutdown(
       await relay.stop();
       await relay.drain().catch((error: Error) => log.warn(`events left in the outbox for next start: ${error.message}`));
       await publisher.disconnect();
+      await disconnectAdmin().catch(() => undefined);
       await dataSource.destroy();
+      await stopTracing().catch((error: Error) => log.warn(`spans not exported: ${error.message}`));
       log.log('stopped cleanly');
       process.exit(0);
     } catch (error) {

@@ -60,3 +60,48 @@ export async function kafka(command: 'start' | 'stop' | 'status'): Promise<strin
   const { stdout, stderr } = await run('bash', [KAFKA_SCRIPT, command], { maxBuffer: 10 * 1024 * 1024 });
   return `${stdout}${stderr}`;
 }
+
+/**
+ * A single-node broker of a test's own, on its own ports, cache and data: for a
+ * test that must take the broker down without touching the one other tests and
+ * engineers share. Its jars are copied once into its cache (from the local Maven
+ * repository when the shared broker fetched them already).
+ */
+export class PrivateBroker {
+  constructor(
+    readonly port: number,
+    private readonly controllerPort: number,
+    private readonly cacheDir = join(REPO_ROOT, '.cache', `kafka-private-${port}`),
+  ) {}
+
+  get brokers(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await this.run('start');
+  }
+
+  async stop(): Promise<void> {
+    await this.run('stop');
+  }
+
+  /** Stops it and deletes its data (not its jars). */
+  async remove(): Promise<void> {
+    await this.run('stop');
+    await this.run('reset');
+  }
+
+  private async run(command: string): Promise<void> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ORDERFLOW_CACHE: this.cacheDir,
+      KAFKA_PORT: String(this.port),
+      KAFKA_CONTROLLER_PORT: String(this.controllerPort),
+      KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
+    };
+    // kafka.sh does nothing for an external cluster; this broker is ours.
+    delete env['KAFKA_BROKERS'];
+    await run('bash', [KAFKA_SCRIPT, command], { env, maxBuffer: 10 * 1024 * 1024 });
+  }
+}

@@ -2,6 +2,7 @@ import { toEnvelope, type AnyEvent } from '@orderflow/contracts';
 import { decideAndAppend } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { isOwnEvent, orderDecider, orderStream, type OrderCommand, type OrderState } from './order.decider';
+import { observeLifetime } from './order-lifetime.metric';
 import { projectSummary } from './order-summary.projection';
 
 const SOURCE = 'orderflow/orders';
@@ -13,6 +14,8 @@ export async function executeOrderCommand(
   command: OrderCommand,
   now: Date,
   causedBy?: AnyEvent,
+  /** The span of the request that issued the command, when no event caused it. */
+  traceparent?: string,
 ): Promise<{ state: OrderState; appended: AnyEvent[] }> {
   const result = await decideAndAppend(
     tx,
@@ -21,9 +24,10 @@ export async function executeOrderCommand(
     command,
     // A recorded outcome keeps the envelope it came with: the history shows who emitted it.
     (e) =>
-      causedBy && !isOwnEvent(e) ? causedBy : toEnvelope(e, { source: SOURCE, time: now, ...(causedBy ? { causedBy } : {}) }),
+      causedBy && !isOwnEvent(e) ? causedBy : toEnvelope(e, { source: SOURCE, time: now, ...(causedBy ? { causedBy } : {}), ...(traceparent ? { traceparent } : {}) }),
     isOwnEvent,
   );
   await projectSummary(tx, result.state, now);
+  observeLifetime(result.state, result.appended, now);
   return result;
 }

@@ -1,5 +1,6 @@
 import { LessThan, type EntityManager } from 'typeorm';
 import { executeOrderCommand } from './execute-order-command';
+import { orderTraceFor } from './order-trace';
 import type { ExpiringStatus } from './order.decider';
 import { OrderSummary } from './order.entities';
 
@@ -8,7 +9,8 @@ import { OrderSummary } from './order.entities';
  * passed; true when it did. An order that moved on meanwhile is left alone.
  */
 export async function expireOrder(tx: EntityManager, orderId: string, status: ExpiringStatus, now: Date): Promise<boolean> {
-  const { appended } = await executeOrderCommand(tx, orderId, { type: 'ExpireOrder', orderId, at: now, status }, now);
+  const traceparent = await orderTraceFor(tx, orderId, 'ExpireOrder');
+  const { appended } = await executeOrderCommand(tx, orderId, { type: 'ExpireOrder', orderId, at: now, status }, now, undefined, traceparent);
   return appended.length > 0;
 }
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { inTransaction } from '@orderflow/eventstore';
 import { DomainError } from '@orderflow/domain';
-import { OverloadedException } from '@orderflow/service-kit';
+import { OverloadedException, activeTraceparent } from '@orderflow/service-kit';
 import { CustomerAuthGuard, CustomerId } from '../auth/auth.guard';
 import { SchemaPipe } from '../http/schema.pipe';
 import { cancelOrder } from './cancel-order.handler';
@@ -51,7 +51,15 @@ export class OrdersController {
     }
     const verdict = await this.admission.admit();
     if (!verdict.admitted) throw new OverloadedException(verdict.message, verdict.retryAfterSeconds);
-    const placed = await this.placing.place({ customerId, body, newOrderId: randomUUID(), now: new Date(), ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const traceparent = activeTraceparent();
+    const placed = await this.placing.place({
+      customerId,
+      body,
+      newOrderId: randomUUID(),
+      now: new Date(),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(traceparent ? { traceparent } : {}),
+    });
     response.setHeader('Location', `/orders/${placed.orderId}`);
     return placed;
   }

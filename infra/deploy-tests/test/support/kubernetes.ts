@@ -91,6 +91,7 @@ export function gvk(object: { apiVersion: string; kind: string }): string {
 function kubernetesModelsModule(apiVersion: string, kind: string): string | undefined {
   const candidates = [`kubernetes-models/${apiVersion}/${kind}`];
   if (apiVersion.startsWith('keda.sh/')) candidates.push(`@kubernetes-models/keda/${apiVersion}/${kind}`);
+  if (apiVersion.startsWith('monitoring.coreos.com/')) candidates.push(`@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`);
   for (const candidate of candidates) {
     try {
       require.resolve(candidate, { paths: [DEPLOY_TESTS] });
@@ -226,7 +227,7 @@ export class ManifestValidator {
       return [...this.types.check(key, props), ...this.types.check('ObjectMeta', object.metadata, '$.metadata')];
     }
     return [
-      `no schema for ${key}: it cannot be validated (Strimzi ${STRIMZI_VERSION} CRDs, CloudNativePG Cluster, KEDA, Kubernetes)`,
+      `no schema for ${key}: it cannot be validated (Strimzi ${STRIMZI_VERSION} CRDs, CloudNativePG Cluster, KEDA, Prometheus Operator, Kubernetes)`,
     ];
   }
 }
