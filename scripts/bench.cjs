@@ -540,6 +540,11 @@ async function main() {
       offsets: await groupOffsets(admin, prefix, (g) => !g.startsWith('floor.')),
     };
 
+    if (traceSink) {
+      // Proof that tracing was on: what the services exported during the sweep.
+      results.tracing = { exportRequests: traceSink.stats.requests, exportedBytes: traceSink.stats.bytes };
+      out(`tracing: the services sent ${traceSink.stats.requests} span exports (${fmt(traceSink.stats.bytes / 1e6, 1)} MB) to the sink`);
+    }
     out(`\n── invariants (testkit checkInvariants, dead-letter topics included)`);
     try {
       await waitForQuiet(cluster, Math.max(30_000, deadline - Date.now() - (floorReserveS + CLEANUP_RESERVE_S) * 1000));
