@@ -185,7 +185,7 @@ describe('the storefront API: development sign-in, my orders, live order streams
     // Half a configuration stops the process at boot, naming what is missing.
     const half = new ServiceProcess('orders', first.port + 20, { ...first.environment, AUTH_JWKS_URL: jwksUrl }, log('orders-jwks-half.log'));
     half.start();
-    await expect(half.waitReady(20_000)).rejects.toThrow(/exited during start-up/);
+    await expect(half.waitReady(20_000)).rejects.toThrow(/exited during start-up \(code 78\)/);
     expect(readFileSync(half.logFile, 'utf8')).toMatch(/AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE: required when AUTH_JWKS_URL is set/);
 
     const withIdp = new ServiceProcess(

@@ -1,6 +1,7 @@
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Topics } from '@orderflow/contracts';
 import type { ServiceDescription } from '@orderflow/service-kit';
+import { checkAuthConfig } from './auth/token-verifier';
 import { rebuildCatalog } from './catalog/catalog-rebuild';
 import { Product } from './catalog/product.entity';
 import { OrdersConfigSchema } from './config';
@@ -11,9 +12,10 @@ import { OrdersModule } from './orders.module';
 import { OrdersDeadlines1763700000200 } from './order-deadlines.migration';
 import { OrdersReadModels1763700000100 } from './schema.migration';
 
-export const ordersService: ServiceDescription = {
+export const ordersService: ServiceDescription<typeof OrdersConfigSchema> = {
   name: 'orders',
   configSchema: OrdersConfigSchema,
+  checkConfig: checkAuthConfig,
   migrations: [OrdersReadModels1763700000100, OrdersDeadlines1763700000200],
   entities: [OrderSummary, IdempotencyKey, Product],
   produces: [Topics.orders],

@@ -39,6 +39,8 @@ export interface ServiceDescription<Config extends TObject = TObject> {
   name: string;
   /** Its own type, for a tool that loads the configuration outside the service kit (inventory's seed). */
   configSchema: Config;
+  /** Rules across variables that the schema cannot state; throws a ConfigError naming them, checked at boot with the schema. */
+  checkConfig?(config: Static<Config>): void;
   /** Own migrations and entities; the event store's are added by `databaseSchema`. */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: Function[];
@@ -83,7 +85,9 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   const log = new Logger(definition.name);
   let config: CommonEnv;
   try {
-    config = loadConfig(definition.configSchema) as CommonEnv;
+    const loaded = loadConfig(definition.configSchema);
+    definition.checkConfig?.(loaded);
+    config = loaded as CommonEnv;
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${definition.name}: ${error.message}\n`);
