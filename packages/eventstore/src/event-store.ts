@@ -1,7 +1,7 @@
 import { EventCatalog, assertValidEvent, encodeEvent, type AnyEvent } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
 import { ConcurrencyError } from './errors';
-import { claimInboxBatch } from './inbox';
+import { INBOX_CLAIM, claimInboxBatch } from './inbox';
 import { OUTBOX_CHANNEL, PROCESS_TAG, markOutboxWritten } from './outbox-signal';
 import { batchOf, combineWrites, inEventBatch, readModelWrites, type CachedStream, type EventBatch, type WriteStatement } from './event-batch';
 
@@ -87,15 +87,13 @@ export async function preloadBatch(tx: EntityManager, preload: BatchPreload): Pr
   const { claim } = preload;
   if (!batch) return claim ? claimInboxBatch(tx, claim.consumer, claim.eventIds) : new Set();
   const whole = [...new Set(preload.streams ?? [])].filter((id) => !batch.streams.get(id)?.stored);
-  const last = [...new Set(preload.lastEvents ?? [])].filter((id) => !batch.streams.has(id) && !whole.includes(id));
+  const wholeSet = new Set(whole);
+  const last = [...new Set(preload.lastEvents ?? [])].filter((id) => !batch.streams.has(id) && !wholeSet.has(id));
   if (whole.length === 0 && last.length === 0) return claim ? claimInboxBatch(tx, claim.consumer, claim.eventIds) : new Set();
   // Part 0: the ids claimed; 1: whole streams, in order; 2: the newest event of each
   // stream in `last`, found backwards on the (stream_id, stream_version) index however long the stream.
   const rows: (EventRow & { part: number; stream_id: string })[] = await tx.query(
-    `WITH claimed AS (
-       INSERT INTO inbox (consumer, event_id) SELECT $1, id FROM unnest($2::uuid[]) AS id
-       ON CONFLICT DO NOTHING RETURNING event_id
-     )
+    `WITH claimed AS (${INBOX_CLAIM})
      SELECT 0 AS part, NULL::text AS stream_id, NULL::int AS stream_version, event_id, NULL::text AS type, NULL::jsonb AS data, NULL::jsonb AS metadata FROM claimed
      UNION ALL
      SELECT 1, stream_id, stream_version, event_id, type, data, metadata FROM events WHERE stream_id = ANY($3::text[])

@@ -222,8 +222,7 @@ export class OutboxRelay {
   }
 
   async pending(): Promise<number> {
-    const rows: { n: string }[] = await this.dataSource.query('SELECT count(*) AS n FROM outbox');
-    return Number(rows[0]?.n ?? 0);
+    return (await this.backlog()).pending;
   }
 
   /** One drain at a time per relay: they share the leader's connection. */
