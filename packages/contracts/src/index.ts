@@ -1,5 +1,5 @@
 // The public surface of the contracts, listed by name: what a service may use and nothing it does not.
-export { Topics, ALL_TOPICS, TOPIC_PARTITIONS, dlqTopicOf, type TopicName } from './topics';
+export { Topics, ALL_TOPICS, TOPIC_PARTITIONS, SUBSCRIPTIONS, dlqTopicOf, topicsOfGroup, type TopicName } from './topics';
 export { EventCatalog, isEventType, jsonSchemaOf, type EventType, type EventData } from './catalog';
 export { createEvent, toEnvelope, type AnyEvent, type DomainEvent, type EventEnvelope, type EnvelopeOptions } from './envelope';
 export {

@@ -1,12 +1,5 @@
 import type { Admin } from 'kafkajs';
-
-export interface PartitionLag {
-  group: string;
-  topic: string;
-  partition: number;
-  /** Messages on the partition after the group's committed offset. */
-  lag: number;
-}
+import type { PartitionLag } from './transport';
 
 /**
  * The lag of every consumer group of this environment on `topics`, partition by

@@ -1,6 +1,23 @@
 export { createKafka, parseBrokers, type KafkaConnectionOptions, type LogFields, type MessagingLogger } from './kafka';
 export { KafkaPublisher, type OutgoingMessage, type KafkaPublisherOptions, type PartitionedSendReport } from './publisher';
-export { EventConsumer, BatchFailure, type EventConsumerOptions, type DeliveryInfo, type ReceivedEvent, type ProcessOutcome } from './consumer';
+export { EventConsumer } from './consumer';
+export {
+  BatchFailure,
+  BatchProcessor,
+  ConsumerStopping,
+  consumerSettings,
+  type ConsumerSettings,
+  type DeadLetterSink,
+  type EventConsumerOptions,
+  type DeliveryInfo,
+  type Item,
+  type Lease,
+  type RawMessage,
+  type ReceivedEvent,
+  type ProcessOutcome,
+} from './batch-processor';
+export { BROKER_KINDS, type BrokerKind, type Publisher, type Subscriber, type Transport, type TransportOptions } from './transport';
+export { KafkaTransport, type KafkaTransportOptions } from './kafka-transport';
 export { ensureTopics, orderflowTopics, brokerReachable, type TopicSpec } from './topics-admin';
 export {
   RetriableError,
@@ -25,4 +42,5 @@ export {
 } from './dead-letters';
 export { DeadLetterHeaders } from './headers';
 export { runDlqCommand, DLQ_USAGE, type DlqCommandContext } from './dlq-command';
-export { consumerLag, type PartitionLag } from './consumer-lag';
+export { consumerLag } from './consumer-lag';
+export type { PartitionLag } from './transport';
