@@ -74,6 +74,16 @@ export class KafkaTransport implements Transport {
     return redriveDeadLetters(this.kafka, this.parking(), { ...options, prefix: this.prefix });
   }
 
+  async tearDown(): Promise<void> {
+    if (!this.prefix) throw new Error('KafkaTransport.tearDown needs a topic prefix: it would delete every topic of the cluster');
+    const admin = await this.connectedAdmin();
+    const { groups } = await admin.listGroups();
+    const ours = groups.map((g) => g.groupId).filter((g) => g.startsWith(this.prefix));
+    if (ours.length > 0) await admin.deleteGroups(ours).catch(() => undefined);
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(this.prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.publishers].map((p) => p.disconnect().catch(() => undefined)));
     const admin = this.admin;

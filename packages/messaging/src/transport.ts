@@ -92,6 +92,12 @@ export interface Transport {
   listDeadLetters(query: Omit<DeadLetterQuery, 'prefix'>): Promise<DeadLetter[]>;
   /** Republishes matching letters to their topic, each addressed to the group that parked it. */
   redriveDeadLetters(options: Omit<RedriveOptions, 'prefix'>): Promise<RedriveResult>;
+  /**
+   * Deletes what `setUp` created under this transport's prefix (topics, queues,
+   * exchanges, consumer groups): for tests and throw-away environments, never
+   * for a live one.
+   */
+  tearDown(): Promise<void>;
   /** Closes every connection the transport opened (publishers and subscribers are stopped by their owners first). */
   close(): Promise<void>;
 }
