@@ -197,8 +197,12 @@ export function describeTransportContract(factory: TransportFactory): void {
       // Inventory handled the original; the redriven copy is addressed to payment alone.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(inventory).toEqual([event.id]);
+      // The letter stays on record, marked: a second redrive leaves it alone (RabbitMQ and SQS re-park it with DeadLetterHeaders.redrivenAt).
+      const kept = await transport.listDeadLetters({ topics: ['orders.events'] });
+      expect(kept.map((l) => [l.headers['ce_id'], l.redriven])).toEqual([[event.id, true]]);
       const again = await transport.redriveDeadLetters({ topic: 'orders.events', group: 'payment' });
       expect(again.redriven).toEqual([]);
+      expect(again.alreadyRedriven.map((l) => l.headers['ce_id'])).toEqual([event.id]);
     });
 
     it("reports a group's lag on a topic while its consumer is stopped", async () => {
