@@ -63,7 +63,9 @@ export class KafkaTransport implements Transport {
   }
 
   async lag(topics: readonly TopicName[]): Promise<PartitionLag[]> {
-    return consumerLag(await this.connectedAdmin(), topics.map((t) => `${this.prefix}${t}`), this.prefix);
+    const lags = await consumerLag(await this.connectedAdmin(), topics.map((t) => `${this.prefix}${t}`), this.prefix);
+    const strip = (name: string) => name.slice(this.prefix.length);
+    return lags.map((l) => ({ ...l, group: strip(l.group), topic: strip(l.topic) }));
   }
 
   listDeadLetters(query: Parameters<Transport['listDeadLetters']>[0]) {

@@ -41,7 +41,9 @@ export interface Subscriber {
 
 /** Messages a consumer group has still to handle on one of a topic's partitions (or its queue). */
 export interface PartitionLag {
+  /** Without the environment's prefix. */
   group: string;
+  /** Without the environment's prefix. */
   topic: string;
   partition: number;
   /** Messages not yet acknowledged by the group: waiting, or delivered and in flight. */
