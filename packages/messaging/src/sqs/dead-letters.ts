@@ -1,4 +1,5 @@
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { dlqTopicOf } from '@orderflow/contracts';
 import { matchesFilter, type DeadLetter, type DeadLetterQuery, type RedriveOptions, type RedriveResult } from '../dead-letters';
 import { DEAD_LETTER_HEADER_PREFIX, DeadLetterHeaders, EVENT_TYPE_HEADER } from '../headers';
 import type { OutgoingMessage } from '../publisher';
@@ -47,8 +48,7 @@ function letterOf(topic: string, message: Message): DeadLetter {
     type: headers[EVENT_TYPE_HEADER],
     group: headers[DeadLetterHeaders.consumerGroup],
     error: headers[DeadLetterHeaders.error],
-    // A redriven letter leaves the queue, so every letter listed is still to be redriven.
-    redriven: false,
+    redriven: headers[DeadLetterHeaders.redrivenAt] !== undefined,
   };
 }
 
@@ -69,12 +69,13 @@ export async function listSqsDeadLetters(client: SQSClient, urls: QueueUrls, top
 }
 
 /**
- * Sends each matching letter straight to the queue of the group that parked it
- * (`dlq-redrive-for`, which the publisher routes by), without the `dlq-*` headers,
- * then deletes it from the dead-letter queue: on SQS a redriven letter is gone, so
- * `alreadyRedriven` is always empty. A crash between the two sends the letter
- * again next time, which the consumer's inbox absorbs. Letters that do not match,
- * or name no group, are given back untouched.
+ * Sends each matching letter not redriven before straight to the queue of the
+ * group that parked it (`dlq-redrive-for`, which the publisher routes by), without
+ * the `dlq-*` headers; then puts the letter back into the dead-letter queue marked
+ * `dlq-redriven-at` and deletes the original. SQS cannot mark a message in place,
+ * so the queue stays the whole record of what failed, as Kafka's topic does, and a
+ * later redrive skips it. A crash in between redrives a letter again next time,
+ * which the consumer's inbox absorbs. Every other letter is given back untouched.
  */
 export async function redriveSqsDeadLetters(
   client: SQSClient,
@@ -88,22 +89,25 @@ export async function redriveSqsDeadLetters(
   if (url === undefined) throw new Error(`queue ${topology.deadLetterQueue(options.topic)} does not exist`);
   const held = await holdLetters(client, url, options.topic);
   const matching = held.filter((h) => matchesFilter(h.letter, options));
-  const toRedrive = options.dryRun ? [] : matching.filter((h) => h.letter.group !== undefined);
+  const fresh = matching.filter((h) => !h.letter.redriven);
+  const toRedrive = options.dryRun ? [] : fresh.filter((h) => h.letter.group !== undefined);
   const result: RedriveResult = {
-    redriven: matching.filter((h) => h.letter.group !== undefined).map((h) => h.letter),
-    alreadyRedriven: [],
-    withoutGroup: matching.filter((h) => h.letter.group === undefined).map((h) => h.letter),
+    redriven: fresh.filter((h) => h.letter.group !== undefined).map((h) => h.letter),
+    alreadyRedriven: matching.filter((h) => h.letter.redriven).map((h) => h.letter),
+    withoutGroup: fresh.filter((h) => h.letter.group === undefined).map((h) => h.letter),
   };
   let done = 0;
   try {
+    const redrivenAt = new Date().toISOString();
     for (; done < toRedrive.length; done += REDRIVE_CHUNK) {
       const chunk = toRedrive.slice(done, done + REDRIVE_CHUNK);
       await publisher.send(chunk.map((h) => redriveMessage(h.letter)));
+      await publisher.send(chunk.map((h) => markedRedriven(h.letter, redrivenAt)));
       await deleteMessages(client, url, chunk.map((h) => h.message));
     }
   } finally {
-    const redriven = new Set(toRedrive.slice(0, done));
-    await giveBack(client, url, held.filter((h) => !redriven.has(h)));
+    const replaced = new Set(toRedrive.slice(0, done));
+    await giveBack(client, url, held.filter((h) => !replaced.has(h)));
   }
   return result;
 }
@@ -113,4 +117,8 @@ function redriveMessage(letter: DeadLetter): OutgoingMessage {
   for (const [name, value] of Object.entries(letter.headers)) if (!name.startsWith(DEAD_LETTER_HEADER_PREFIX)) headers[name] = value;
   headers[DeadLetterHeaders.redriveFor] = letter.group!;
   return { topic: letter.topic, key: letter.key ?? '', value: letter.value ?? '', headers };
+}
+
+function markedRedriven(letter: DeadLetter, at: string): OutgoingMessage {
+  return { topic: dlqTopicOf(letter.topic), key: letter.key ?? '', value: letter.value ?? '', headers: { ...letter.headers, [DeadLetterHeaders.redrivenAt]: at } };
 }

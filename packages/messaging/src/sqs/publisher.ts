@@ -9,12 +9,25 @@ import { MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES, encodeMessage, type EncodedMessag
 
 interface Pending<M> {
   message: M;
+  /** Its place in the call: a key's messages after one that failed are held back, those before it are not. */
+  index: number;
   /** The message's (topic, key): SQS's stand-in for a Kafka partition. */
   keyId: string;
   encoded: EncodedMessage;
 }
 
 const keyIdOf = (message: OutgoingMessage): string => `${message.topic}\u0000${message.key}`;
+
+/** The first message of a key that some queue did not take, and why. */
+interface KeyFailure {
+  index: number;
+  error: BrokerError;
+}
+
+function keyFailed(failedKeys: Map<string, KeyFailure>, keyId: string, index: number, error: BrokerError): void {
+  const known = failedKeys.get(keyId);
+  if (!known || index < known.index) failedKeys.set(keyId, { index, error });
+}
 
 /**
  * Publishes to SQS FIFO queues, doing the fan-out itself: a message to a topic goes
@@ -80,7 +93,7 @@ export class SqsPublisher implements Publisher {
   /** Sends everything it can; returns the error of each message some queue did not take. */
   private async deliver<M extends OutgoingMessage>(messages: readonly M[]): Promise<Map<M, BrokerError>> {
     const failures = new Map<M, BrokerError>();
-    const failedKeys = new Map<string, BrokerError>();
+    const failedKeys = new Map<string, KeyFailure>();
     const byQueue = new Map<string, Pending<M>[]>();
     // Redrives are deduplicated per send: the same letter redriven again later is a new message.
     const stamp = new Date().toISOString();
@@ -91,24 +104,23 @@ export class SqsPublisher implements Publisher {
         const encoded = encodeMessage(message, route.deadLetter, `${stamp}#${index}`);
         for (const queue of route.queues) {
           const list = byQueue.get(queue) ?? [];
-          list.push({ message, keyId, encoded });
+          list.push({ message, index, keyId, encoded });
           byQueue.set(queue, list);
         }
       } catch (error) {
-        const refused = toSqsBrokerError(error);
-        failures.set(message, refused);
-        if (!failedKeys.has(keyId)) failedKeys.set(keyId, refused);
+        failures.set(message, toSqsBrokerError(error));
+        keyFailed(failedKeys, keyId, index, failures.get(message)!);
       }
     });
     const fail = (pending: Pending<M>, error: BrokerError) => {
       if (!failures.has(pending.message)) failures.set(pending.message, error);
-      if (!failedKeys.has(pending.keyId)) failedKeys.set(pending.keyId, error);
+      keyFailed(failedKeys, pending.keyId, pending.index, error);
     };
     await Promise.all([...byQueue].map(([queue, pending]) => this.sendToQueue(queue, pending, failedKeys, fail)));
     return failures;
   }
 
-  private async sendToQueue<M>(queue: string, pending: Pending<M>[], failedKeys: ReadonlyMap<string, BrokerError>, fail: (p: Pending<M>, error: BrokerError) => void): Promise<void> {
+  private async sendToQueue<M>(queue: string, pending: Pending<M>[], failedKeys: ReadonlyMap<string, KeyFailure>, fail: (p: Pending<M>, error: BrokerError) => void): Promise<void> {
     let url: string;
     try {
       url = await this.urls.get(queue);
@@ -123,9 +135,9 @@ export class SqsPublisher implements Publisher {
       const keysTaken = new Set<string>();
       let bytes = 0;
       for (const p of rest) {
-        const keyError = failedKeys.get(p.keyId);
-        if (keyError) {
-          fail(p, keyError);
+        const keyFailure = failedKeys.get(p.keyId);
+        if (keyFailure && keyFailure.index < p.index) {
+          fail(p, keyFailure.error);
           continue;
         }
         // A key's next message waits for the request that carries the one before it.

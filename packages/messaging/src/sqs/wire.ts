@@ -41,7 +41,10 @@ const stringAttribute = (value: string): MessageAttributeValue => ({ DataType: '
 function deduplicationId(message: OutgoingMessage, deadLetter: boolean, redriveStamp: string): string {
   const { headers } = message;
   const eventId = headers['ce_id'] ?? hashId(message.topic, message.key, message.value);
-  if (deadLetter) return hashId('dead-letter', eventId, headers[DeadLetterHeaders.consumerGroup] ?? '', headers[DeadLetterHeaders.at] ?? '');
+  if (deadLetter) {
+    // A letter put back marked redriven must not be taken for the letter it replaces.
+    return hashId('dead-letter', eventId, headers[DeadLetterHeaders.consumerGroup] ?? '', headers[DeadLetterHeaders.at] ?? '', headers[DeadLetterHeaders.redrivenAt] ?? '');
+  }
   const redriveFor = headers[DeadLetterHeaders.redriveFor];
   if (redriveFor !== undefined) return hashId('redrive', eventId, redriveFor, redriveStamp);
   return ID_PATTERN.test(eventId) ? eventId : hashId(eventId);
