@@ -8,6 +8,8 @@ import { changeVisibility, deleteMessages, receive } from './queue-ops';
 import type { QueueUrls, SqsTopology } from './topology';
 import { decodeMessage } from './wire';
 
+const POLL_END_MARGIN_MS = 500;
+
 export interface SqsSubscriberSettings {
   visibilityTimeoutSeconds: number;
   /** Concurrent long polls per queue. */
@@ -147,6 +149,10 @@ export class SqsSubscriber implements Subscriber {
   private loops: Promise<void>[] = [];
   private abort = new AbortController();
   private gathering: Gathered[] = [];
+  /** Batches left unhandled by stop(), given back once no aborted long poll can take them. */
+  private abandoned: ReceivedBatch[] = [];
+  /** When the last long poll sent would end on the server even if aborted here. */
+  private pollsEndBy = 0;
 
   constructor(
     private readonly client: SQSClient,
@@ -184,6 +190,14 @@ export class SqsSubscriber implements Subscriber {
     this.abort.abort();
     await Promise.allSettled(this.loops);
     this.loops = [];
+    const abandoned = this.abandoned.splice(0);
+    if (abandoned.length === 0) return;
+    // An aborted long poll goes on waiting on the server and would take what is given
+    // back into a connection nobody reads (hidden for a whole timeout): wait it out,
+    // with a margin for the time the request took to get there.
+    await sleep(Math.max(0, this.pollsEndBy + POLL_END_MARGIN_MS - Date.now()));
+    for (const batch of abandoned) batch.release();
+    await Promise.all(abandoned.map((batch) => batch.finish()));
   }
 
   private async poll(queue: QueueRef): Promise<void> {
@@ -191,6 +205,7 @@ export class SqsSubscriber implements Subscriber {
     let failures = 0;
     while (!this.processor.isStopping) {
       const receivedAt = Date.now();
+      this.pollsEndBy = Math.max(this.pollsEndBy, receivedAt + this.waitSeconds * 1000);
       let messages: Message[];
       try {
         messages = await receive(this.client, queue.url, { waitSeconds: this.waitSeconds, abortSignal: signal });
@@ -222,9 +237,10 @@ export class SqsSubscriber implements Subscriber {
         if (this.gathering.length === 1) setImmediate(() => void this.handleGathered());
       });
     } catch (error) {
-      // Not deleted: given back now, or redelivered once the visibility timeout ran out.
+      // Not deleted: given back (by stop() when stopping), or redelivered once the visibility timeout ran out.
       if (!(error instanceof ConsumerStopping)) this.options.logger?.error(`handling messages from ${batch.queue.name} failed: ${(error as Error).message}`);
-      batch.release();
+      if (this.processor.isStopping) this.abandoned.push(batch);
+      else batch.release();
     } finally {
       await batch.finish();
     }

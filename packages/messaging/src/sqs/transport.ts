@@ -91,7 +91,7 @@ export class SqsTransport implements Transport {
       this.client('consumer'),
       this.urls,
       this.topology,
-      { ...options, topicPrefix: this.topology.topicPrefix, deadLetters: this.parking() },
+      { logger: this.options.logger, ...options, topicPrefix: this.topology.topicPrefix, deadLetters: this.parking() },
       { visibilityTimeoutSeconds: this.visibilityTimeoutSeconds, receivers: this.receivers },
     );
   }
