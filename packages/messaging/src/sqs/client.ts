@@ -7,6 +7,8 @@ export interface SqsConnection {
   /** Empty or absent: AWS's own endpoint for the region. */
   endpoint?: string | undefined;
   region: string;
+  /** Sent as the user agent suffix: names the client in the broker's logs. */
+  clientId?: string;
   onRequest?: TransportOptions['onRequest'];
 }
 
@@ -22,6 +24,7 @@ export function createSqsClient(connection: SqsConnection, role: SqsRole, reques
     // whatever host the server writes into the queue URLs it hands out.
     ...(connection.endpoint ? { endpoint: connection.endpoint, useQueueUrlAsEndpoint: false } : {}),
     maxAttempts: 3,
+    ...(connection.clientId ? { customUserAgent: connection.clientId } : {}),
     requestHandler: { connectionTimeout: 3_000, requestTimeout: requestTimeoutMs },
   });
   const onRequest = connection.onRequest;

@@ -145,7 +145,7 @@ export class SqsTransport implements Transport {
     let client = this.clients.get(role);
     if (!client) {
       client = createSqsClient(
-        { endpoint: this.options.endpoint, region: this.options.region, onRequest: this.options.onRequest },
+        { endpoint: this.options.endpoint, region: this.options.region, clientId: this.options.clientId, onRequest: this.options.onRequest },
         role,
         role === 'consumer' ? CONSUMER_REQUEST_TIMEOUT_MS : REQUEST_TIMEOUT_MS,
       );
