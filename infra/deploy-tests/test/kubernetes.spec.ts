@@ -368,7 +368,7 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
       const { values } = providedEnvironment(objects, container(one<Deployment>(objects, 'Deployment', service)));
       const kafkaTrigger = scaled.spec.triggers.find((t) => t.type === 'kafka');
       expect(kafkaTrigger?.metadata).toMatchObject({
-        consumerGroup: `${values['KAFKA_TOPIC_PREFIX'] ?? String(defaultOf(service, 'KAFKA_TOPIC_PREFIX'))}${service}`,
+        consumerGroup: `${values['TOPIC_PREFIX'] ?? String(defaultOf(service, 'TOPIC_PREFIX'))}${service}`,
         bootstrapServers: values['KAFKA_BROKERS'],
       });
       // More consumers than partitions would sit idle.

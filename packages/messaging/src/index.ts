@@ -45,3 +45,4 @@ export { DeadLetterHeaders } from './headers';
 export { runDlqCommand, DLQ_USAGE, type DlqCommandContext } from './dlq-command';
 export { consumerLag } from './consumer-lag';
 export type { PartitionLag } from './transport';
+export { createTransport, brokerSettingsFromEnv, type BrokerSettings } from './create-transport';

@@ -1,4 +1,4 @@
-import type { TopicName } from '@orderflow/contracts';
+import { SUBSCRIPTIONS, type TopicName } from '@orderflow/contracts';
 import type { Admin, Kafka } from 'kafkajs';
 import { EventConsumer } from './consumer';
 import { consumerLag } from './consumer-lag';
@@ -62,8 +62,10 @@ export class KafkaTransport implements Transport {
     });
   }
 
-  async lag(topics: readonly TopicName[]): Promise<PartitionLag[]> {
-    const lags = await consumerLag(await this.connectedAdmin(), topics.map((t) => `${this.prefix}${t}`), this.prefix);
+  async lag(topics: readonly string[]): Promise<PartitionLag[]> {
+    // The groups the contracts subscribe to a topic count from its start until they commit, as their queues would on the other brokers.
+    const expected = new Map(topics.map((t) => [`${this.prefix}${t}`, (SUBSCRIPTIONS[t as TopicName] ?? []).map((g) => `${this.prefix}${g}`)]));
+    const lags = await consumerLag(await this.connectedAdmin(), [...expected.keys()], this.prefix, expected);
     const strip = (name: string) => name.slice(this.prefix.length);
     return lags.map((l) => ({ ...l, group: strip(l.group), topic: strip(l.topic) }));
   }

@@ -1,4 +1,3 @@
-import type { TopicName } from '@orderflow/contracts';
 import type { EventConsumerOptions } from './consumer';
 import type { DeadLetter, DeadLetterQuery, RedriveOptions, RedriveResult } from './dead-letters';
 import type { MessagingLogger } from './kafka';
@@ -89,7 +88,7 @@ export interface Transport {
   /** `deadLetters` is ignored when given: the transport parks letters with its own publisher. */
   subscriber(options: Omit<EventConsumerOptions, 'deadLetters' | 'topicPrefix' | 'onRequest'>): Subscriber;
   /** Every consumer group's lag on these topics (unprefixed), measured at the broker, so a stopped consumer's lag still shows. */
-  lag(topics: readonly TopicName[]): Promise<PartitionLag[]>;
+  lag(topics: readonly string[]): Promise<PartitionLag[]>;
   /** What is parked in the topics' dead-letter places, moving nothing. */
   listDeadLetters(query: Omit<DeadLetterQuery, 'prefix'>): Promise<DeadLetter[]>;
   /** Republishes matching letters to their topic, each addressed to the group that parked it. */

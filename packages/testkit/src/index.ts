@@ -8,3 +8,4 @@ export { TcpProxy } from './tcp-proxy';
 export { OrderStreamReader, type StreamMessage } from './order-stream';
 export { publishPoisonOrderPlaced } from './poison';
 export { OtlpReceiver, renderWaterfall, SPAN_KIND, type ReceivedSpan } from './otlp-receiver';
+export { brokerControl, brokerEnv, brokerUnderTest, ensureBroker, managesBroker, rabbitmqUrl, sqsEndpoint, testTransport } from './broker';
