@@ -1,15 +1,16 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { TopicName } from '@orderflow/contracts';
 import type { PartitionLag } from '../transport';
-import type { QueueUrls, SqsTopology } from './topology';
+import { isTopic, type QueueUrls, type SqsTopology } from './topology';
 
 /**
  * Each group's lag on each topic: the messages in its queue, waiting or in flight
  * (SQS's approximate counts). A queue is one "partition"; groups and topics are
- * reported without the environment's prefix. A queue that does not exist is left out.
+ * reported without the environment's prefix. A topic outside the contracts has no
+ * queues, and a queue that does not exist is left out.
  */
-export async function queueLag(client: SQSClient, urls: QueueUrls, topology: SqsTopology, topics: readonly TopicName[]): Promise<PartitionLag[]> {
-  const queues = topics.flatMap((topic) => topology.groupsOf(topic).map((group) => ({ group, topic })));
+export async function queueLag(client: SQSClient, urls: QueueUrls, topology: SqsTopology, topics: readonly string[]): Promise<PartitionLag[]> {
+  const known = topics.filter(isTopic);
+  const queues = known.flatMap((topic) => topology.groupsOf(topic).map((group) => ({ group, topic })));
   const lags = await Promise.all(
     queues.map(async ({ group, topic }): Promise<PartitionLag | undefined> => {
       const url = await urls.find(topology.groupQueue(group, topic));

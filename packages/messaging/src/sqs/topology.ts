@@ -19,7 +19,7 @@ export const MAX_RECEIVE_COUNT = 10;
 const sanitized = (name: string): string => name.replace(/[^A-Za-z0-9_-]/g, '-');
 const hyphenated = (topic: string): string => topic.replace(/\./g, '-');
 
-function isTopic(topic: string): topic is TopicName {
+export function isTopic(topic: string): topic is TopicName {
   return (ALL_TOPICS as readonly string[]).includes(topic);
 }
 

@@ -1,5 +1,4 @@
 import { DeleteQueueCommand, ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { TopicName } from '@orderflow/contracts';
 import type { DeadLetter, RedriveResult } from '../dead-letters';
 import type { PartitionLag, Subscriber, Transport, TransportOptions } from '../transport';
 import { createSqsClient, type SqsRole } from './client';
@@ -96,7 +95,7 @@ export class SqsTransport implements Transport {
     );
   }
 
-  async lag(topics: readonly TopicName[]): Promise<PartitionLag[]> {
+  async lag(topics: readonly string[]): Promise<PartitionLag[]> {
     try {
       return await queueLag(this.client('admin'), this.urls, this.topology, topics);
     } catch (error) {
