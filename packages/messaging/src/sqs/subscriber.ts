@@ -137,9 +137,9 @@ class ReceivedBatch implements Lease {
 /**
  * At-least-once consumption of a group's SQS FIFO queues (one per topic) with
  * exactly-once effect (the handler's inbox). Each queue has `receivers` long polls
- * running; what arrives in the same turn of the event loop is handed to the
- * shared `BatchProcessor` as one unit of work, as Kafka's consumer does with a
- * fetch's partitions. FIFO gives a receive a message group's messages in order
+ * running; what arrives in the same turn of the event loop (or while the last
+ * unit of work ran) is handed to the shared `BatchProcessor` as one unit of work,
+ * as Kafka's consumer does with a fetch's partitions. FIFO gives a receive a message group's messages in order
  * and hands none of that group to anyone else until they are deleted, so a key's
  * order holds across receivers and instances. Messages are deleted only once the
  * processor settled them.
@@ -149,6 +149,7 @@ export class SqsSubscriber implements Subscriber {
   private loops: Promise<void>[] = [];
   private abort = new AbortController();
   private gathering: Gathered[] = [];
+  private draining = false;
   /** Batches left unhandled by stop(), given back once no aborted long poll can take them. */
   private abandoned: ReceivedBatch[] = [];
   /** When the last long poll sent would end on the server even if aborted here. */
@@ -234,7 +235,7 @@ export class SqsSubscriber implements Subscriber {
       });
       await new Promise<void>((resolve, reject) => {
         this.gathering.push({ batch, items, resolve, reject });
-        if (this.gathering.length === 1) setImmediate(() => void this.handleGathered());
+        this.drain();
       });
     } catch (error) {
       // Not deleted: given back (by stop() when stopping), or redelivered once the visibility timeout ran out.
@@ -247,7 +248,25 @@ export class SqsSubscriber implements Subscriber {
   }
 
   /**
-   * Receives that completed in the same turn go together when nothing in them needs
+   * One unit of work at a time, as Kafka's consumer does: what the receivers bring
+   * while one is being handled waits (its visibility extended) and goes in the next.
+   */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    setImmediate(() => {
+      void (async () => {
+        try {
+          while (this.gathering.length > 0) await this.handleGathered();
+        } finally {
+          this.draining = false;
+        }
+      })();
+    });
+  }
+
+  /**
+   * Receives that completed in the same turn (or while the last unit of work ran) go together when nothing in them needs
    * cutting out; otherwise each goes through `process` on its own, where poison is
    * parked. What was held for more than a third of the timeout is extended first.
    */
