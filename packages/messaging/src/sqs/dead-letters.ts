@@ -1,7 +1,7 @@
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { dlqTopicOf } from '@orderflow/contracts';
-import { matchesFilter, type DeadLetter, type DeadLetterQuery, type RedriveOptions, type RedriveResult } from '../dead-letters';
-import { DEAD_LETTER_HEADER_PREFIX, DeadLetterHeaders, EVENT_TYPE_HEADER } from '../headers';
+import { matchesFilter, redriveMessage, type DeadLetter, type DeadLetterQuery, type RedriveOptions, type RedriveResult } from '../dead-letters';
+import { DeadLetterHeaders, EVENT_TYPE_HEADER } from '../headers';
 import type { OutgoingMessage } from '../publisher';
 import type { Publisher } from '../transport';
 import { changeVisibility, deleteMessages, receive } from './queue-ops';
@@ -110,13 +110,6 @@ export async function redriveSqsDeadLetters(
     await giveBack(client, url, held.filter((h) => !replaced.has(h)));
   }
   return result;
-}
-
-function redriveMessage(letter: DeadLetter): OutgoingMessage {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(letter.headers)) if (!name.startsWith(DEAD_LETTER_HEADER_PREFIX)) headers[name] = value;
-  headers[DeadLetterHeaders.redriveFor] = letter.group!;
-  return { topic: letter.topic, key: letter.key ?? '', value: letter.value ?? '', headers };
 }
 
 function markedRedriven(letter: DeadLetter, at: string): OutgoingMessage {
