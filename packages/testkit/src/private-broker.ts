@@ -154,7 +154,7 @@ class PrivateRabbitMq implements PrivateBroker {
   }
 }
 
-/** An ElasticMQ server on its own port, with the project's script and a cache of its own (jars shared through the local Maven repository). */
+/** An ElasticMQ server on its own port and data, with the project's script and a cache of its own (jars shared through the local Maven repository). */
 class PrivateElasticMq implements PrivateBroker {
   private readonly dir: string;
 
@@ -169,10 +169,8 @@ class PrivateElasticMq implements PrivateBroker {
   start = () => this.run('start');
   stop = () => this.run('stop');
 
-  async remove(): Promise<void> {
-    await this.run('stop');
-    rmSync(join(this.dir, 'elasticmq', 'data'), { recursive: true, force: true });
-  }
+  /** Stops it and deletes its queues and messages (the jars stay for the next run). */
+  remove = () => this.run('reset');
 
   private async run(command: string): Promise<void> {
     const env: NodeJS.ProcessEnv = { ...process.env, ORDERFLOW_CACHE: this.dir, SQS_PORT: String(this.port) };
