@@ -31,7 +31,6 @@ describe('consumer lag and outbox backlog metrics', () => {
   const broker = new PrivateBroker(3391, 3392);
   const sharedBrokers = process.env['KAFKA_BROKERS'];
   let system: TestSystem;
-  let prefix: string;
 
   // Traced too: an order placed while the broker is down must still be one trace once published.
   const receiver = new OtlpReceiver();
@@ -46,7 +45,6 @@ describe('consumer lag and outbox backlog metrics', () => {
       OTEL_BSP_SCHEDULE_DELAY: '100',
     };
     system = await startSystem(3320, { orders: otel, payment: otel, inventory: otel, shipping: otel });
-    prefix = system.cluster.options.topicPrefix;
   }, 240_000);
 
   afterAll(async () => {
@@ -62,10 +60,14 @@ describe('consumer lag and outbox backlog metrics', () => {
     expect(response.status).toBe(200);
     return parseMetrics(await response.text());
   };
-  /** Lag of one group on orders.events, summed over its partitions, as the orders service (the topic's producer) reports it. */
+  /**
+   * Lag of one group on orders.events, summed over its partitions, as the orders
+   * service (the topic's producer) reports it: group and topic are named without the
+   * environment's prefix, as on every broker.
+   */
   const lagOnOrders = async (group: string): Promise<number | undefined> => {
     const series = (await scrape('orders')).filter(
-      (s) => s.name === 'orderflow_consumer_lag_messages' && s.labels['group'] === `${prefix}${group}` && s.labels['topic'] === `${prefix}orders.events`,
+      (s) => s.name === 'orderflow_consumer_lag_messages' && s.labels['group'] === group && s.labels['topic'] === 'orders.events',
     );
     return series.length === 0 ? undefined : series.reduce((sum, s) => sum + s.value, 0);
   };
