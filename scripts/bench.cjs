@@ -195,6 +195,7 @@ async function main() {
       } catch (error) {
         // One broker failing does not cost the others their run: it is reported in the comparison.
         if (!several) throw error;
+        sweep.results.error ??= error.message;
         exitCode = 1;
         out(`\n${brokerLabel(broker)} failed: ${error.message}`);
       }

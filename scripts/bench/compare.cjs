@@ -101,7 +101,11 @@ function comparisonTable(runs) {
   notes.push(
     '(Kafka Produce / OffsetCommit, RabbitMQ publish / ack, SQS SendMessage* / DeleteMessage*; all includes fetches and polls).',
   );
-  notes.push('The floor (kafkajs + pg doing the same work) is Kafka-specific: it ran once, with the Kafka sweep.');
+  notes.push(
+    runs.some((r) => r.floor)
+      ? 'The floor (kafkajs + pg doing the same work) is Kafka-specific: it ran once, with the Kafka sweep.'
+      : 'The floor (kafkajs + pg doing the same work) is Kafka-specific and did not run (--no-floor, or no Kafka sweep).',
+  );
   for (const r of runs) if (r.error) notes.push(`${brokerLabel(r.broker)}: ${r.error}`);
   const header = ['', ...runs.map((r) => brokerLabel(r.broker))];
   return `${textTable(header, rows, { labelsLeft: true })}\n${notes.map((n) => `  ${n}`).join('\n')}`;
