@@ -410,7 +410,7 @@ class BrokerSweep {
       await events.connect();
       const [{ pid: backend }] = await stats.query('SELECT pg_backend_pid() AS pid');
       const postmaster = postmasterOf(backend);
-      const brokerPid = findBrokerPid(broker, address.port, REPO_ROOT);
+      let brokerPid = findBrokerPid(broker, address.port, REPO_ROOT);
       Object.assign(results.machine, { postmasterPid: postmaster, brokerPid });
       if (!postmaster) out('note: PostgreSQL does not run on this machine (or /proc is not readable): its CPU is n/a');
       if (!brokerPid)
@@ -515,6 +515,8 @@ class BrokerSweep {
         const queriesBefore = events.db.queries;
         const startPos = await events.maxPosition();
         const reqBefore = await Promise.all(SERVICES.map((s) => scrapeBrokerRequests(cluster.url(s))));
+        // A shared broker may have been restarted by someone else's test since the last step.
+        brokerPid = findBrokerPid(broker, address.port, REPO_ROOT) ?? brokerPid;
         const cpuBefore = cpuSnapshot({
           pids: () => ({ ...servicePids(), loadgen: loadgen.pid }),
           postmaster,
@@ -614,9 +616,11 @@ class BrokerSweep {
             rowsPerOrder: perOrder(pg.inserted + pg.updated + pg.deleted, accepted),
           },
           // Requests the services made to the broker (all clients), per order; servicesReporting of 4 exported them.
-          requests: requests
-            ? { ...requestsPerOrder(requests.byApi, accepted), servicesReporting: requests.services }
-            : undefined,
+          requests:
+            requests && accepted > 0
+              ? { ...requestsPerOrder(requests.byApi, accepted), servicesReporting: requests.services }
+              : undefined,
+          brokerPid,
           brokerRssMb: brokerRss,
           rssMb: rss,
           sustained: verdict.sustained,
