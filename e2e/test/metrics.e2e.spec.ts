@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OtlpReceiver, PrivateBroker, REPO_ROOT } from '@orderflow/testkit';
+import { OtlpReceiver, REPO_ROOT, privateBroker } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
 interface Sample {
@@ -28,8 +28,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * of its own, which it stops: the shared one is never touched.
  */
 describe('consumer lag and outbox backlog metrics', () => {
-  const broker = new PrivateBroker(3391, 3392);
-  const sharedBrokers = process.env['KAFKA_BROKERS'];
+  const broker = privateBroker(3391);
+  const shared = Object.fromEntries(Object.keys(broker.env).map((name) => [name, process.env[name]]));
   let system: TestSystem;
 
   // Traced too: an order placed while the broker is down must still be one trace once published.
@@ -37,7 +37,7 @@ describe('consumer lag and outbox backlog metrics', () => {
 
   beforeAll(async () => {
     await broker.start();
-    process.env['KAFKA_BROKERS'] = broker.brokers;
+    Object.assign(process.env, broker.env);
     const otel = {
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -51,8 +51,10 @@ describe('consumer lag and outbox backlog metrics', () => {
     await system?.teardown();
     await receiver.stop();
     await broker.remove();
-    if (sharedBrokers === undefined) delete process.env['KAFKA_BROKERS'];
-    else process.env['KAFKA_BROKERS'] = sharedBrokers;
+    for (const [name, value] of Object.entries(shared)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   });
 
   const scrape = async (service: 'orders' | 'payment' | 'inventory' | 'shipping'): Promise<Sample[]> => {
