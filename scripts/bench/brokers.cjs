@@ -7,7 +7,7 @@
 
 const BROKERS = ['kafka', 'rabbitmq', 'sqs'];
 
-const LABELS = { kafka: 'Kafka', rabbitmq: 'RabbitMQ', sqs: 'SQS (ElasticMQ)' };
+const LABELS = { kafka: 'Kafka', rabbitmq: 'RabbitMQ', sqs: 'SQS' };
 const brokerLabel = (broker) => LABELS[broker] ?? broker;
 
 /**
