@@ -34,6 +34,7 @@ const {
   databaseServerUrl,
   ensureBroker,
   kafkaBrokers,
+  managesBroker,
   signDevToken,
   testTransport,
   waitForQuiet,
@@ -843,7 +844,8 @@ function portAnswers(port, host = '127.0.0.1') {
  */
 async function ensureBrokerAnswers(broker, { host, port }) {
   if (await portAnswers(port, host)) return;
-  out(`${brokerLabel(broker)} does not answer at ${host}:${port}: starting it`);
+  // Set address variables name a broker that is not ours to start: wait for it (someone may be restarting it).
+  out(`${brokerLabel(broker)} does not answer at ${host}:${port}: ${managesBroker() ? 'starting it' : 'waiting for it'}`);
   try {
     await ensureBroker();
   } catch (error) {
