@@ -18,6 +18,7 @@ export {
 } from './batch-processor';
 export { BROKER_KINDS, type BrokerKind, type Publisher, type Subscriber, type Transport, type TransportOptions } from './transport';
 export { KafkaTransport, type KafkaTransportOptions } from './kafka-transport';
+export { RabbitMqTransport, type RabbitMqTransportOptions } from './rabbitmq/transport';
 export { ensureTopics, orderflowTopics, brokerReachable, type TopicSpec } from './topics-admin';
 export {
   RetriableError,
