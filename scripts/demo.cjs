@@ -56,7 +56,7 @@ async function main() {
       : {}),
   };
   const cluster = new Cluster({
-    topicPrefix: process.env.KAFKA_TOPIC_PREFIX || '',
+    topicPrefix: process.env.TOPIC_PREFIX || '',
     databaseSuffix: process.env.ORDERFLOW_DATABASE_SUFFIX || '',
     basePort,
     jwtSecret: secret,

@@ -2,13 +2,13 @@
 // Inspect and redrive dead letters; `npm run dlq` without arguments prints the usage.
 //   npm run dlq -- list [--topic orders.events] [--group payment] [--type OrderPlaced] [--error text] [--json]
 //   npm run dlq -- redrive --topic orders.events [--group payment] [...] [--dry-run]
-// Honours KAFKA_BROKERS (default 127.0.0.1:9092) and KAFKA_TOPIC_PREFIX.
+// Honours BROKER (kafka, rabbitmq, sqs) with its address variable, and TOPIC_PREFIX.
 'use strict';
-const { createKafka, parseBrokers, runDlqCommand } = require('@orderflow/messaging');
+const { brokerSettingsFromEnv, createTransport, runDlqCommand } = require('@orderflow/messaging');
 
 runDlqCommand(process.argv.slice(2), {
-  kafka: () => createKafka({ brokers: parseBrokers(process.env.KAFKA_BROKERS || '127.0.0.1:9092'), clientId: 'orderflow-dlq' }),
-  prefix: process.env.KAFKA_TOPIC_PREFIX || '',
+  transport: () => createTransport(brokerSettingsFromEnv(process.env, { clientId: 'orderflow-dlq', topicPrefix: process.env.TOPIC_PREFIX || '' })),
+  prefix: process.env.TOPIC_PREFIX || '',
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
 }).then(

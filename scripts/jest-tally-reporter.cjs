@@ -9,6 +9,8 @@ class TallyReporter {
     if (!file) return;
     const line = {
       cwd: process.cwd(),
+      // The end-to-end suite runs once per broker: its lines say which.
+      ...(process.env.BROKER ? { broker: process.env.BROKER } : {}),
       passed: results.numPassedTests,
       failed: results.numFailedTests,
       skipped: results.numPendingTests + results.numTodoTests,

@@ -70,11 +70,38 @@ ensure_kafka() {
   bash "$ROOT/infra/kafka/kafka.sh" start
 }
 
-# Everything a run of the system needs: Node, packages, a build, PostgreSQL, Kafka.
+# RabbitMQ is the machine's own server (started if stopped, left running); ElasticMQ,
+# the SQS stand-in, is fetched and started like Kafka. Neither is touched when its
+# address variable (RABBITMQ_URL, SQS_ENDPOINT) names an external one.
+ensure_rabbitmq() {
+  step "RabbitMQ"
+  bash "$ROOT/infra/rabbitmq/rabbitmq.sh" start
+}
+
+ELASTICMQ_STARTED_HERE=0
+ensure_elasticmq() {
+  step "ElasticMQ (SQS)"
+  if [ -z "${SQS_ENDPOINT:-}" ] && ! bash "$ROOT/infra/elasticmq/elasticmq.sh" status >/dev/null 2>&1; then
+    ELASTICMQ_STARTED_HERE=1
+  fi
+  bash "$ROOT/infra/elasticmq/elasticmq.sh" start
+}
+
+# The broker BROKER names (kafka by default), for the demo.
+ensure_broker() {
+  case "${BROKER:-kafka}" in
+    kafka) ensure_kafka ;;
+    rabbitmq) ensure_rabbitmq ;;
+    sqs) ensure_elasticmq ;;
+    *) fail "BROKER must be kafka, rabbitmq or sqs (got \"$BROKER\")" ;;
+  esac
+}
+
+# Everything a run of the system needs: Node, packages, a build, PostgreSQL, the broker.
 prepare_system() {
   check_node
   install_dependencies
   build
   ensure_postgres
-  ensure_kafka
+  ensure_broker
 }

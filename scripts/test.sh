@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): installs what is missing, builds,
 # lints, then runs unit, integration, deployment, end-to-end and browser tests against the
-# real PostgreSQL and a real Kafka broker, then the short chaos suite, and prints one total.
+# real PostgreSQL and real brokers (the end-to-end suite once on each of Kafka, RabbitMQ
+# and ElasticMQ for SQS), then the short chaos suite, and prints one total.
 source "$(dirname "$0")/lib.sh"
 
 started=$SECONDS
@@ -32,14 +33,24 @@ phase "Unit tests" npx turbo run test:unit --output-logs=new-only
 phase "Benchmark helpers (pure functions)" node --test scripts/bench/
 ensure_postgres
 ensure_kafka
-# A broker this run started is stopped at the end; one that was already running stays.
-trap '[ "$KAFKA_STARTED_HERE" = 1 ] && bash "$ROOT/infra/kafka/kafka.sh" stop >/dev/null 2>&1 || true' EXIT
+ensure_rabbitmq
+ensure_elasticmq
+# A broker this run started is stopped at the end; one that was already running stays
+# (RabbitMQ is the machine's own service: it is left running).
+stop_started_brokers() {
+  [ "$KAFKA_STARTED_HERE" = 1 ] && bash "$ROOT/infra/kafka/kafka.sh" stop >/dev/null 2>&1
+  [ "$ELASTICMQ_STARTED_HERE" = 1 ] && bash "$ROOT/infra/elasticmq/elasticmq.sh" stop >/dev/null 2>&1
+  true
+}
+trap stop_started_brokers EXIT
 phase "kafkajs against the pinned Kafka (produce, idempotence, groups, admin)" node infra/kafka/compat-check.mjs
-phase "Integration tests (PostgreSQL + Kafka)" npx turbo run test:int --concurrency=1 --output-logs=new-only
+phase "Integration tests (PostgreSQL, Kafka, RabbitMQ, ElasticMQ)" npx turbo run test:int --concurrency=1 --output-logs=new-only
 if [ -d "$ROOT/infra/deploy-tests" ]; then
   phase "Deployment files (Docker, Compose, Kubernetes)" npm run test:deploy -w @orderflow/deploy-tests
 fi
-phase "End-to-end tests (four services as processes)" npm run test:e2e -w @orderflow/e2e
+phase "End-to-end tests on Kafka (four services as processes)" env BROKER=kafka npm run test:e2e -w @orderflow/e2e
+phase "End-to-end tests on RabbitMQ" env BROKER=rabbitmq npm run test:e2e -w @orderflow/e2e
+phase "End-to-end tests on SQS (ElasticMQ)" env BROKER=sqs npm run test:e2e -w @orderflow/e2e
 phase "Chromium for the browser tests" ensure_chromium
 phase "Browser tests (storefront and operator view in Chromium, Playwright)" npm run test:browser -w @orderflow/e2e
 # On a PostgreSQL cluster and a broker of its own (it restarts and kills them), never the shared ones.
@@ -50,7 +61,7 @@ for name in "${failed_phases[@]}"; do printf '\033[31mfailed phase: %s\033[0m\n'
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean).map(JSON.parse);
   const sum = (k) => lines.reduce((n, l) => n + l[k], 0);
-  for (const l of lines.filter((l) => l.passed + l.failed > 0)) console.log(`  ${require("path").relative(process.cwd(), l.cwd) || "."}: ${l.passed} passed, ${l.failed} failed`);
+  for (const l of lines.filter((l) => l.passed + l.failed > 0)) console.log(`  ${require("path").relative(process.cwd(), l.cwd) || "."}${l.broker ? ` on ${l.broker}` : ""}: ${l.passed} passed, ${l.failed} failed`);
   console.log(`${sum("passed")} passed, ${sum("failed") + sum("suitesFailed")} failed` + (sum("skipped") ? `, ${sum("skipped")} skipped` : ""));
 ' "$ORDERFLOW_TEST_TALLY"
 exit $status

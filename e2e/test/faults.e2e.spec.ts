@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ServiceProcess, kafka, managesKafka } from '@orderflow/testkit';
+import { ServiceProcess, brokerControl, brokerUnderTest, managesBroker } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
 describe('faults: nothing is lost when a service, the broker or a process stops', () => {
@@ -10,7 +10,7 @@ describe('faults: nothing is lost when a service, the broker or a process stops'
   });
 
   afterAll(async () => {
-    if (managesKafka()) await kafka('start');
+    if (managesBroker()) await brokerControl('start');
     await system?.teardown();
   });
 
@@ -28,11 +28,11 @@ describe('faults: nothing is lost when a service, the broker or a process stops'
   });
 
   it('accepts an order while the broker is down and completes it once the broker is back', async () => {
-    if (!managesKafka()) {
-      throw new Error('KAFKA_BROKERS points at an external cluster, which this test must not stop: unset it to run the suite');
+    if (!managesBroker()) {
+      throw new Error(`the ${brokerUnderTest()} broker is an external one (its address variable is set), which this test must not stop: unset it to run the suite`);
     }
     const bob = system.customer('bob');
-    await kafka('stop');
+    await brokerControl('stop');
     let orderId: string;
     try {
       const placed = await bob.placeOrder(order([{ sku: 'KB-MECH-01', quantity: 1 }]));
@@ -42,7 +42,7 @@ describe('faults: nothing is lost when a service, the broker or a process stops'
       const [waiting] = await system.cluster.query<{ n: string }>('orders', 'SELECT count(*) AS n FROM outbox');
       expect(Number(waiting!.n)).toBeGreaterThanOrEqual(1);
     } finally {
-      await kafka('start');
+      await brokerControl('start');
     }
     expect((await bob.waitForStatus(orderId, ['COMPLETED'], 150_000)).status).toBe('COMPLETED');
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OtlpReceiver, PrivateBroker, REPO_ROOT } from '@orderflow/testkit';
+import { OtlpReceiver, REPO_ROOT, privateBroker } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
 interface Sample {
@@ -28,17 +28,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * of its own, which it stops: the shared one is never touched.
  */
 describe('consumer lag and outbox backlog metrics', () => {
-  const broker = new PrivateBroker(3391, 3392);
-  const sharedBrokers = process.env['KAFKA_BROKERS'];
+  const broker = privateBroker(3391);
+  const shared = Object.fromEntries(Object.keys(broker.env).map((name) => [name, process.env[name]]));
   let system: TestSystem;
-  let prefix: string;
 
   // Traced too: an order placed while the broker is down must still be one trace once published.
   const receiver = new OtlpReceiver();
 
   beforeAll(async () => {
     await broker.start();
-    process.env['KAFKA_BROKERS'] = broker.brokers;
+    Object.assign(process.env, broker.env);
     const otel = {
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -46,15 +45,16 @@ describe('consumer lag and outbox backlog metrics', () => {
       OTEL_BSP_SCHEDULE_DELAY: '100',
     };
     system = await startSystem(3320, { orders: otel, payment: otel, inventory: otel, shipping: otel });
-    prefix = system.cluster.options.topicPrefix;
   }, 240_000);
 
   afterAll(async () => {
     await system?.teardown();
     await receiver.stop();
     await broker.remove();
-    if (sharedBrokers === undefined) delete process.env['KAFKA_BROKERS'];
-    else process.env['KAFKA_BROKERS'] = sharedBrokers;
+    for (const [name, value] of Object.entries(shared)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   });
 
   const scrape = async (service: 'orders' | 'payment' | 'inventory' | 'shipping'): Promise<Sample[]> => {
@@ -62,10 +62,14 @@ describe('consumer lag and outbox backlog metrics', () => {
     expect(response.status).toBe(200);
     return parseMetrics(await response.text());
   };
-  /** Lag of one group on orders.events, summed over its partitions, as the orders service (the topic's producer) reports it. */
+  /**
+   * Lag of one group on orders.events, summed over its partitions, as the orders
+   * service (the topic's producer) reports it: group and topic are named without the
+   * environment's prefix, as on every broker.
+   */
   const lagOnOrders = async (group: string): Promise<number | undefined> => {
     const series = (await scrape('orders')).filter(
-      (s) => s.name === 'orderflow_consumer_lag_messages' && s.labels['group'] === `${prefix}${group}` && s.labels['topic'] === `${prefix}orders.events`,
+      (s) => s.name === 'orderflow_consumer_lag_messages' && s.labels['group'] === group && s.labels['topic'] === 'orders.events',
     );
     return series.length === 0 ? undefined : series.reduce((sum, s) => sum + s.value, 0);
   };

@@ -1,6 +1,5 @@
 import { encodeEvent, type AnyEvent } from '@orderflow/contracts';
-import { KafkaPublisher, createKafka, listDeadLetters, parseBrokers } from '@orderflow/messaging';
-import { kafkaBrokers, publishPoisonOrderPlaced, waitForQuiet } from '@orderflow/testkit';
+import { publishPoisonOrderPlaced, testTransport, waitForQuiet } from '@orderflow/testkit';
 import { order, startSystem, type TestSystem } from './support';
 
 interface StockLevels {
@@ -124,10 +123,8 @@ describe('the order flow across four services', () => {
     };
     const placedEvent = await load('orders', `order-${orderId}`, 'OrderPlaced');
     const authorized = await load('payment', `payment-${orderId}`, 'PaymentAuthorized');
-    const publisher = new KafkaPublisher(
-      createKafka({ brokers: parseBrokers(kafkaBrokers()), clientId: 'e2e-republisher' }),
-      system.cluster.options.topicPrefix,
-    );
+    const transport = testTransport(system.cluster.options.topicPrefix, 'e2e-republisher');
+    const publisher = transport.publisher();
     try {
       await publisher.send([
         { topic: 'orders.events', ...encodeEvent(placedEvent) },
@@ -135,6 +132,7 @@ describe('the order flow across four services', () => {
       ]);
     } finally {
       await publisher.disconnect();
+      await transport.close();
     }
     await waitForQuiet(system.cluster);
 
@@ -185,8 +183,8 @@ describe('the order flow across four services', () => {
   });
 
   it('parks an invalid event in the dead-letter topic, names the error, and keeps consuming', async () => {
-    const kafka = createKafka({ brokers: parseBrokers(kafkaBrokers()), clientId: 'e2e-poison' });
     const prefix = system.cluster.options.topicPrefix;
+    const transport = testTransport(prefix, 'e2e-poison');
     const poisonId = 'poison-order-1';
     await publishPoisonOrderPlaced(system.cluster, poisonId);
     const henry = system.customer('henry');
@@ -194,11 +192,12 @@ describe('the order flow across four services', () => {
     await henry.waitForStatus(placed.body.orderId, ['COMPLETED']);
 
     // payment, inventory and shipping each consume orders.events in their own group: three dead letters.
-    let letters = await listDeadLetters(kafka, { topics: ['orders.events'], prefix });
+    let letters = await transport.listDeadLetters({ topics: ['orders.events'] });
     for (let i = 0; letters.length < 3 && i < 50; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      letters = await listDeadLetters(kafka, { topics: ['orders.events'], prefix });
+      letters = await transport.listDeadLetters({ topics: ['orders.events'] });
     }
+    await transport.close();
     expect(letters.map((l) => l.headers['dlq-consumer-group']).sort()).toEqual(['inventory', 'payment', 'shipping']);
     for (const letter of letters) {
       expect(letter.key).toBe(poisonId);

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createEvent, encodeEvent, type AnyEvent } from '@orderflow/contracts';
-import { KafkaPublisher, createKafka, parseBrokers } from '@orderflow/messaging';
-import { REPO_ROOT, kafkaBrokers, sampleAddress, waitForQuiet } from '@orderflow/testkit';
+import type { Publisher, Transport } from '@orderflow/messaging';
+import { REPO_ROOT, brokerEnv, sampleAddress, testTransport, waitForQuiet } from '@orderflow/testkit';
 import { startSystem, type TestSystem } from './support';
 
 const run = promisify(execFile);
@@ -19,7 +19,8 @@ type Group = (typeof GROUPS)[number];
  */
 describe('a redriven OrderPlaced after the order was cancelled', () => {
   let system: TestSystem;
-  let publisher: KafkaPublisher;
+  let transport: Transport;
+  let publisher: Publisher;
   const orderId = randomUUID();
   const sku = 'DESK-LAMP';
   let placed: AnyEvent;
@@ -27,7 +28,7 @@ describe('a redriven OrderPlaced after the order was cancelled', () => {
   const dlq = async (...args: string[]): Promise<string> => {
     const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'scripts/dlq.cjs'), ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, KAFKA_BROKERS: kafkaBrokers(), KAFKA_TOPIC_PREFIX: system.cluster.options.topicPrefix },
+      env: { ...process.env, ...brokerEnv(), TOPIC_PREFIX: system.cluster.options.topicPrefix },
     });
     return stdout;
   };
@@ -44,10 +45,8 @@ describe('a redriven OrderPlaced after the order was cancelled', () => {
 
   beforeAll(async () => {
     system = await startSystem(3140);
-    publisher = new KafkaPublisher(
-      createKafka({ brokers: parseBrokers(kafkaBrokers()), clientId: 'e2e-redrive' }),
-      system.cluster.options.topicPrefix,
-    );
+    transport = testTransport(system.cluster.options.topicPrefix, 'e2e-redrive');
+    publisher = transport.publisher();
     const at = new Date();
     placed = createEvent(
       'OrderPlaced',
@@ -67,6 +66,7 @@ describe('a redriven OrderPlaced after the order was cancelled', () => {
 
   afterAll(async () => {
     await publisher?.disconnect();
+    await transport?.close();
     await system?.teardown();
   });
 

@@ -5,11 +5,11 @@ import {
   REPO_ROOT,
   StorefrontClient,
   checkInvariants,
+  ensureBroker,
   ensurePostgres,
-  kafka,
-  managesKafka,
   sampleAddress,
   signDevToken,
+  testTransport,
   waitForQuiet,
   type InvariantOptions,
   type PlaceOrderRequest,
@@ -38,7 +38,7 @@ export interface TestSystem {
  */
 export async function startSystem(basePort: number, extraEnv?: ConstructorParameters<typeof Cluster>[0]['extraEnv']): Promise<TestSystem> {
   await ensurePostgres();
-  if (managesKafka()) await kafka('start');
+  await ensureBroker();
   const id = randomBytes(3).toString('hex');
   const secret = randomBytes(32).toString('hex');
   const cluster = new Cluster({
@@ -72,6 +72,9 @@ export async function startSystem(basePort: number, extraEnv?: ConstructorParame
     teardown: async () => {
       await cluster.stop();
       await cluster.dropDatabases();
+      // Queues and topics of a finished file are of no use to anyone; quorum queues cost the broker memory.
+      const transport = testTransport(cluster.options.topicPrefix, 'e2e-teardown');
+      await transport.tearDown().finally(() => transport.close());
     },
   };
 }

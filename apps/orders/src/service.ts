@@ -2,6 +2,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Topics } from '@orderflow/contracts';
 import type { ServiceDescription } from '@orderflow/service-kit';
 import { checkAuthConfig } from './auth/token-verifier';
+import { KafkaTransport } from '@orderflow/messaging';
 import { rebuildCatalog } from './catalog/catalog-rebuild';
 import { Product } from './catalog/product.entity';
 import { OrdersConfigSchema } from './config';
@@ -39,9 +40,14 @@ export const ordersService: ServiceDescription<typeof OrdersConfigSchema> = {
   topicRebuilds: [
     {
       table: 'products',
-      rebuild: async (dataSource, kafka, topicPrefix) => {
+      rebuild: async (dataSource, transport, topicPrefix) => {
+        // Only a log keeps every product's latest state for a reader that comes later;
+        // the queue-based brokers delivered each message once, to the live consumer.
+        if (!(transport instanceof KafkaTransport)) {
+          throw new Error(`the catalog is rebuilt from the compacted ${Topics.products} topic, which only Kafka keeps; on ${transport.kind} the live consumer's products table is the catalog and cannot be rebuilt from the broker`);
+        }
         const topic = `${topicPrefix}${Topics.products}`;
-        const { messages, products, skipped } = await rebuildCatalog(dataSource, kafka, topic);
+        const { messages, products, skipped } = await rebuildCatalog(dataSource, transport.kafka, topic);
         return `(${products} product(s)) from ${messages} message(s) on ${topic}${skipped ? `, ${skipped} skipped as not catalog events or invalid` : ''}`;
       },
     },

@@ -6,7 +6,9 @@ import { parse } from 'yaml';
 import addFormats from 'ajv-formats';
 import {
   buildArgs,
+  composeUpCommands,
   dependenciesOf,
+  enabledServices,
   environmentOf,
   interpolate,
   interpolateAll,
@@ -17,6 +19,7 @@ import {
 } from './support/compose';
 import { execForm, expand, instructions, parseDockerfile, stage } from './support/dockerfile';
 import {
+  AWS_SDK_CREDENTIALS,
   SERVICES,
   checkEnvironment,
   configSchema,
@@ -49,6 +52,12 @@ function compileComposeSchema() {
   const { $schema: _draft7, ...schema } = composeSpecSchema();
   return ajv.compile(schema);
 }
+
+/** The broker each non-Kafka profile runs: profile (= BROKER value) → service. */
+const BROKER_SERVICES: Record<string, string> = { rabbitmq: 'rabbitmq', sqs: 'elasticmq' };
+/** The brokers the services accept (packages/messaging, as the services use it). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { BROKER_KINDS } = require(repoPath('packages', 'messaging', 'dist', 'index.js')) as { BROKER_KINDS: readonly string[] };
 
 const appServices = (file: ComposeFile): [string, ComposeService, string][] =>
   Object.entries(file.services)
@@ -121,8 +130,10 @@ describe('docker-compose.yml', () => {
   describe.each(appServices(raw).map(([name, , app]) => [name, app]))('service %s (app %s)', (name, app) => {
     const service = () => resolved.services[name]!;
 
-    it('provides exactly variables of the config schema, and every one without a default', () => {
-      expect(checkEnvironment(app, environmentOf(service()))).toEqual([]);
+    it('provides exactly variables of the config schema (and the AWS SDK’s credentials), and every one without a default', () => {
+      const env = environmentOf(service());
+      for (const name of AWS_SDK_CREDENTIALS) delete env[name];
+      expect(checkEnvironment(app, env)).toEqual([]);
     });
 
     it('reaches PostgreSQL and Kafka at the services Compose runs, with the database password', () => {
@@ -279,7 +290,7 @@ describe('docker-compose.yml', () => {
     it('runs Jaeger, Prometheus and Grafana only when asked for, and nothing else behind the profile', () => {
       for (const name of observability) expect([name, resolved.services[name]?.['profiles']]).toEqual([name, ['observability']]);
       const profiled = Object.entries(resolved.services).filter(([, s]) => s['profiles'] !== undefined).map(([n]) => n);
-      expect(profiled.sort()).toEqual([...observability].sort());
+      expect(profiled.sort()).toEqual([...observability, ...Object.values(BROKER_SERVICES)].sort());
     });
 
     it('scrapes every service at the port it listens on', () => {
@@ -318,6 +329,114 @@ describe('docker-compose.yml', () => {
       };
       const dashboardsMount = mounts.find(([host]) => host === './infra/observability/grafana/dashboards')!;
       expect(providers.providers.map((p) => p.options.path)).toEqual([dashboardsMount[1]]);
+    });
+  });
+
+  describe('the broker profiles', () => {
+    /** The environment of every app service, once interpolated with `env`. */
+    const appEnvironments = (env: Record<string, string>) =>
+      appServices(interpolateAll(raw, { ...ENV, ...env })).map(([name, service, app]) => [name, app, environmentOf(service)] as const);
+    const docs = ['README.md', 'docs/deployment-brokers.md'].map((file) => readRepoFile(file)).join('\n');
+    const documented = composeUpCommands(`${docs}\n${readRepoFile('docker-compose.yml')}`);
+
+    it('runs RabbitMQ behind the rabbitmq profile and ElasticMQ behind the sqs profile, and nothing else there', () => {
+      for (const [broker, name] of Object.entries(BROKER_SERVICES))
+        expect([name, resolved.services[name]?.['profiles']]).toEqual([name, [broker]]);
+    });
+
+    it('runs on Kafka unless BROKER names another broker the services accept', () => {
+      for (const [name, , env] of appEnvironments({})) expect([name, env['BROKER']]).toEqual([name, 'kafka']);
+      for (const broker of BROKER_KINDS)
+        for (const [name, , env] of appEnvironments({ BROKER: broker })) expect([name, env['BROKER']]).toEqual([name, broker]);
+      expect([...BROKER_KINDS].sort()).toEqual(['kafka', ...Object.keys(BROKER_SERVICES)].sort());
+    });
+
+    it('waits for PostgreSQL and the topics always, and for RabbitMQ or ElasticMQ only when their profile runs them', () => {
+      for (const [name, service] of appServices(raw).filter(([n]) => SERVICES.includes(n))) {
+        const deps = service.depends_on as Record<string, { condition: string; required?: boolean }>;
+        for (const broker of Object.values(BROKER_SERVICES))
+          expect([name, deps[broker]]).toEqual([name, { condition: 'service_healthy', required: false }]);
+        for (const always of ['postgres', 'kafka-topics']) expect([name, deps[always]?.required]).toEqual([name, undefined]);
+      }
+    });
+
+    it('runs RabbitMQ 3.10 or later (quorum queues), official image with management, health-checked, its data in a volume under a fixed node name', () => {
+      const rabbitmq = resolved.services['rabbitmq']!;
+      const [, major, minor] = /^rabbitmq:(\d+)\.(\d+)(?:\.\d+)?-management$/.exec(rabbitmq.image ?? '') ?? [];
+      expect(Number(major) * 100 + Number(minor)).toBeGreaterThanOrEqual(310);
+      expect(rabbitmq.healthcheck?.test).toEqual(['CMD', 'rabbitmq-diagnostics', '-q', 'ping']);
+      expect(rabbitmq['hostname']).toBe('rabbitmq');
+      expect(rabbitmq.volumes?.some((v) => typeof v === 'string' && v.endsWith(':/var/lib/rabbitmq'))).toBe(true);
+    });
+
+    it('takes the RabbitMQ user and password from the environment, as the PostgreSQL password, and gives the apps that user', () => {
+      const env = environmentOf(raw.services['rabbitmq']!);
+      expect(env['RABBITMQ_DEFAULT_USER']).toMatch(/^\$\{RABBITMQ_USER:-\w+\}$/);
+      expect(env['RABBITMQ_DEFAULT_PASS']).toMatch(/^\$\{RABBITMQ_PASSWORD:-\w+\}$/);
+      for (const given of [{}, { RABBITMQ_USER: 'shop', RABBITMQ_PASSWORD: 'p4ss' }] as Record<string, string>[]) {
+        const file = interpolateAll(raw, { ...ENV, ...given });
+        const broker = environmentOf(file.services['rabbitmq']!);
+        for (const [name, app, appEnv] of appEnvironments(given)) {
+          const url = new URL(appEnv['RABBITMQ_URL'] ?? String(defaultOf(app, 'RABBITMQ_URL')));
+          expect([name, url.protocol, url.hostname, url.port, url.username, url.password]).toEqual([
+            name,
+            'amqp:',
+            'rabbitmq',
+            '5672',
+            broker['RABBITMQ_DEFAULT_USER'],
+            broker['RABBITMQ_DEFAULT_PASS'],
+          ]);
+        }
+      }
+    });
+
+    it('runs ElasticMQ of the version of local runs (infra/elasticmq/pom.xml), health-checked, where the apps send their SQS requests', () => {
+      const elasticmq = resolved.services['elasticmq']!;
+      const version = /<elasticmq\.version>([^<]+)</.exec(readRepoFile('infra', 'elasticmq', 'pom.xml'))![1];
+      expect(elasticmq.image).toBe(`softwaremill/elasticmq-native:${version}`);
+      expect(JSON.stringify(elasticmq.healthcheck?.test)).toContain('http://127.0.0.1:9324/health');
+      for (const [name, , env] of appEnvironments({ BROKER: 'sqs' })) {
+        expect([name, env['SQS_ENDPOINT']]).toEqual([name, 'http://elasticmq:9324']);
+      }
+    });
+
+    it('hands the AWS SDK placeholder credentials for ElasticMQ, overridable from the environment and never a real key', () => {
+      for (const name of SERVICES) {
+        const env = environmentOf(raw.services[name]!);
+        for (const variable of AWS_SDK_CREDENTIALS) expect([name, env[variable]]).toEqual([name, `\${${variable}:-elasticmq}`]);
+      }
+      expect(readRepoFile('docker-compose.yml')).not.toMatch(/\b(AKIA|ASIA)[0-9A-Z]{16}\b/);
+    });
+
+    it('starts Kafka, and no other broker, with a plain `docker compose up`', () => {
+      const services = enabledServices(raw, []);
+      expect(services).toEqual(expect.arrayContaining(['kafka', 'kafka-topics', 'postgres', ...SERVICES]));
+      for (const broker of Object.values(BROKER_SERVICES)) expect(services).not.toContain(broker);
+    });
+
+    it('documents a run on each broker (docs/deployment-brokers.md) that Compose accepts and that starts that broker and no Kafka', () => {
+      for (const broker of Object.keys(BROKER_SERVICES)) {
+        const runs = documented.filter((c) => c.env['BROKER'] === broker);
+        expect([broker, runs.length > 0]).toEqual([broker, true]);
+      }
+      for (const command of documented) {
+        // Throws as Compose does when a started service requires one the profiles leave out.
+        const services = enabledServices(raw, command.profiles);
+        for (const scaled of Object.keys(command.scale)) expect([command.line, services]).toEqual([command.line, expect.arrayContaining([scaled])]);
+        const broker = command.env['BROKER'] ?? 'kafka';
+        expect([command.line, BROKER_KINDS.includes(broker as never)]).toEqual([command.line, true]);
+        if (broker === 'kafka') continue;
+        expect([command.line, services]).toEqual([command.line, expect.arrayContaining([BROKER_SERVICES[broker]!])]);
+        // Compose waits for no dependency scaled to 0: the apps start without Kafka.
+        expect([command.line, command.scale]).toEqual([command.line, expect.objectContaining({ kafka: 0, 'kafka-topics': 0 })]);
+      }
+    });
+
+    it('is valid against the Compose specification with each broker chosen', () => {
+      for (const broker of BROKER_KINDS) {
+        const file = interpolateAll(raw, { ...ENV, BROKER: broker });
+        expect([broker, validate(file) ? [] : validate.errors]).toEqual([broker, []]);
+      }
     });
   });
 

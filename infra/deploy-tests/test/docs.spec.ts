@@ -23,6 +23,8 @@ import {
 } from './support/repo';
 
 const docs = readRepoFile('README.md');
+/** README.md and the deployment pages beside it: entry points and Secrets may be described in either. */
+const deploymentDocs = [docs, readRepoFile('docs', 'deployment-brokers.md')].join('\n');
 
 interface SecretRef {
   name: string;
@@ -43,23 +45,25 @@ function secretRefs(): SecretRef[] {
   return [...refs.values()];
 }
 
-describe('README.md matches the files', () => {
+describe('README.md (and docs/deployment-brokers.md) match the files', () => {
   it('names only Kustomize entry points that exist, and every one of them', () => {
     const entries = entryPoints();
-    const applied = [...docs.matchAll(/kubectl apply -k ([\w/.-]*[\w-])/g)].map((m) => m[1]!);
+    const applied = [...deploymentDocs.matchAll(/kubectl apply -k ([\w/.-]*[\w-])/g)].map((m) => m[1]!);
     expect(applied.length).toBeGreaterThan(0);
     for (const target of applied.filter((t) => t.startsWith('infra/k8s/')))
       expect(entries).toContain(target.replace('infra/k8s/', ''));
-    for (const entry of entries) expect(docs).toContain(`infra/k8s/${entry}`);
-    for (const component of ['components/keda-consumer-lag']) expect(docs).toContain(`infra/k8s/${component}`);
+    for (const entry of entries) expect(deploymentDocs).toContain(`infra/k8s/${entry}`);
+    for (const component of ['components/keda-consumer-lag', 'components/without-kafka'])
+      expect(deploymentDocs).toContain(`infra/k8s/${component}`);
   });
 
   it('lists every Secret the manifests reference, with its key, and creates no other', () => {
     const refs = secretRefs();
     expect(refs.length).toBeGreaterThan(0);
     // A row of the Secrets table: | `name` | `key` | ...
-    for (const ref of refs) expect(docs).toMatch(new RegExp(`^\\|\\s*\`${ref.name}\`\\s*\\|\\s*\`${ref.key}\`\\s*\\|`, 'm'));
-    const created = [...docs.matchAll(/create secret generic (\S+)(?: \\\n\s*)? --from-literal=([\w.-]+)=/g)].map(
+    for (const ref of refs)
+      expect(deploymentDocs).toMatch(new RegExp(`^\\|\\s*\`${ref.name}\`\\s*\\|\\s*\`${ref.key}\`\\s*\\|`, 'm'));
+    const created = [...deploymentDocs.matchAll(/create secret generic (\S+)(?: \\\n\s*)? --from-literal=([\w.-]+)=/g)].map(
       (m) => `${m[1]}/${m[2]}`,
     );
     expect(created.length).toBeGreaterThan(0);

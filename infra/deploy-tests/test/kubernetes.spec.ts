@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { K8S_ROOT, ManifestValidator, entryPoints, gvk, kustomizeDirs, render, type K8sObject } from './support/kubernetes';
+import { loadCompose } from './support/compose';
+import { K8S_ROOT, ManifestValidator, entryPoints, gvk, kustomizeDirs, render, secretLiterals, type K8sObject } from './support/kubernetes';
 import {
   SERVICES,
   checkEnvironment,
@@ -7,6 +8,7 @@ import {
   defaultOf,
   kafkaVersion,
   orderflowTopics,
+  readRepoFile,
   serviceDatabases,
 } from './support/repo';
 
@@ -98,6 +100,8 @@ function providedEnvironment(
 }
 
 const entries = entryPoints();
+/** The overlays that run the complete Orderflow on another broker than Kafka. */
+const BROKER_OVERLAYS = { 'overlays/rabbitmq': 'rabbitmq', 'overlays/sqs': 'sqs' } as const;
 const servicesWithKeda = SERVICES.filter((s) => entries.includes(`keda/${s}`));
 
 describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
@@ -108,7 +112,15 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
   });
 
   it('has an entry point per service, the cluster overlays and the KEDA variants', () => {
-    expect(entries).toEqual(expect.arrayContaining([...SERVICES, 'overlays/cluster', 'overlays/cluster-keda', 'overlays/cluster-observability']));
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        ...SERVICES,
+        'overlays/cluster',
+        'overlays/cluster-keda',
+        'overlays/cluster-observability',
+        ...Object.keys(BROKER_OVERLAYS),
+      ]),
+    );
     expect(servicesWithKeda.length).toBeGreaterThan(0);
   });
 
@@ -119,6 +131,10 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
   it.each(entries)('validates every object rendered from %s against its Kubernetes or CRD schema', (dir) => {
     const problems = render(dir).flatMap((o) => validator.validate(o).map((p) => `${o.kind}/${o.metadata.name}: ${p}`));
     expect(problems).toEqual([]);
+  });
+
+  it.each(entries)('keeps no secret literal in %s: no Secret data, no credential in a variable or a URL', (dir) => {
+    expect(secretLiterals(render(dir))).toEqual([]);
   });
 
   it('uses every component from at least one entry point', () => {
@@ -368,7 +384,7 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
       const { values } = providedEnvironment(objects, container(one<Deployment>(objects, 'Deployment', service)));
       const kafkaTrigger = scaled.spec.triggers.find((t) => t.type === 'kafka');
       expect(kafkaTrigger?.metadata).toMatchObject({
-        consumerGroup: `${values['KAFKA_TOPIC_PREFIX'] ?? String(defaultOf(service, 'KAFKA_TOPIC_PREFIX'))}${service}`,
+        consumerGroup: `${values['TOPIC_PREFIX'] ?? String(defaultOf(service, 'TOPIC_PREFIX'))}${service}`,
         bootstrapServers: values['KAFKA_BROKERS'],
       });
       // More consumers than partitions would sit idle.
@@ -416,6 +432,134 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
     });
   });
 
+  describe.each(Object.entries(BROKER_OVERLAYS))('%s, on another broker than Kafka', (dir, broker) => {
+    const objects = () => render(dir);
+
+    it('holds the four services, PostgreSQL and the namespace, and nothing of Kafka', () => {
+      expect(
+        find(objects(), 'Deployment')
+          .map((d) => d.metadata.name)
+          .sort(),
+      ).toEqual([...SERVICES]);
+      expect(find(objects(), 'Cluster')).toHaveLength(1);
+      expect(find(objects(), 'Namespace').map((n) => n.metadata.name)).toEqual([NAMESPACE]);
+      expect(objects().filter((o) => o.apiVersion.startsWith('kafka.strimzi.io/')).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+    });
+
+    it.each(SERVICES)(`runs %s with BROKER=${broker}, exactly variables of its config schema and none of Kafka`, (service) => {
+      const { values } = providedEnvironment(objects(), container(one<Deployment>(objects(), 'Deployment', service)));
+      expect(values['BROKER']).toBe(broker);
+      expect(checkEnvironment(service, values)).toEqual([]);
+      expect(Object.keys(values).filter((name) => name.startsWith('KAFKA_'))).toEqual([]);
+    });
+
+    it.each(SERVICES)('keeps the probes, resources, security, secrets and grace period of %s from its base', (service) => {
+      const base = one<Deployment>(render(service), 'Deployment', service);
+      const here = one<Deployment>(objects(), 'Deployment', service);
+      const [b, h] = [container(base), container(here)];
+      for (const part of ['startupProbe', 'livenessProbe', 'readinessProbe', 'resources', 'securityContext', 'ports', 'lifecycle'] as const)
+        expect([part, h[part]]).toEqual([part, b[part]]);
+      expect(here.spec.template.spec.terminationGracePeriodSeconds).toBe(base.spec.template.spec.terminationGracePeriodSeconds);
+      expect(here.spec.template.spec.securityContext).toMatchObject(base.spec.template.spec.securityContext ?? {});
+      // Every Secret the base reads is still read, and only new ones are added.
+      expect(h.env).toEqual(expect.arrayContaining(b.env ?? []));
+    });
+  });
+
+  describe('the rabbitmq overlay', () => {
+    type RabbitmqCluster = K8sObject & {
+      spec: {
+        replicas: number;
+        image: string;
+        resources: { requests: Record<string, string>; limits: Record<string, string> };
+        persistence: { storage: string };
+        tls?: { secretName?: string };
+      };
+    };
+    const objects = () => render('overlays/rabbitmq');
+
+    it('runs a RabbitmqCluster of an odd number of nodes (3 or more, for quorum queues), with requests, limits and persistent storage', () => {
+      const cluster = one<RabbitmqCluster>(objects(), 'RabbitmqCluster');
+      expect(cluster.spec.replicas).toBeGreaterThanOrEqual(3);
+      expect(cluster.spec.replicas % 2).toBe(1);
+      for (const bound of [cluster.spec.resources.requests, cluster.spec.resources.limits])
+        expect(Object.keys(bound).sort()).toEqual(['cpu', 'memory']);
+      // RabbitMQ sizes its memory alarm from the limit: a request below it could be evicted first.
+      expect(cluster.spec.resources.requests['memory']).toBe(cluster.spec.resources.limits['memory']);
+      expect(cluster.spec.persistence.storage).toMatch(/^\d+Gi$/);
+    });
+
+    it('runs RabbitMQ 3.10 or later (quorum queues), the image Compose runs', () => {
+      const cluster = one<RabbitmqCluster>(objects(), 'RabbitmqCluster');
+      const [, major, minor] = /^rabbitmq:(\d+)\.(\d+)\.\d+-management$/.exec(cluster.spec.image) ?? [];
+      expect(Number(major) * 100 + Number(minor)).toBeGreaterThanOrEqual(310);
+      expect(cluster.spec.image).toBe(loadCompose().services['rabbitmq']?.image);
+    });
+
+    it('gives every service RABBITMQ_URL from the connection string the operator writes for that cluster, never a literal', () => {
+      const cluster = one<RabbitmqCluster>(objects(), 'RabbitmqCluster');
+      // The operator's `<cluster>-default-user` Secret; amqp:// without TLS, amqps:// with.
+      expect(cluster.spec.tls?.secretName).toBeUndefined();
+      for (const service of SERVICES) {
+        const c = container(one<Deployment>(objects(), 'Deployment', service));
+        expect([service, c.env?.find((e) => e.name === 'RABBITMQ_URL')?.valueFrom?.secretKeyRef]).toEqual([
+          service,
+          { name: `${cluster.metadata.name}-default-user`, key: 'connection_string' },
+        ]);
+      }
+    });
+  });
+
+  describe('the sqs overlay', () => {
+    type Pod = { serviceAccountName?: string; automountServiceAccountToken?: boolean };
+    const objects = () => render('overlays/sqs');
+
+    it('runs every service as a service account with an IAM role (IRSA) and no token of the Kubernetes API', () => {
+      const account = one<K8sObject & { automountServiceAccountToken?: boolean }>(objects(), 'ServiceAccount');
+      expect(account.metadata.annotations?.['eks.amazonaws.com/role-arn']).toMatch(/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/);
+      expect(account.automountServiceAccountToken).toBe(false);
+      for (const d of find(objects(), 'Deployment') as Deployment[]) {
+        const pod = d.spec.template.spec as PodSpec & Pod;
+        expect([d.metadata.name, pod.serviceAccountName, pod.automountServiceAccountToken]).toEqual([
+          d.metadata.name,
+          account.metadata.name,
+          false,
+        ]);
+      }
+    });
+
+    it("uses AWS's own SQS endpoint in one region for every service, and no AWS key", () => {
+      const regions = new Set<string | undefined>();
+      for (const service of SERVICES) {
+        const c = container(one<Deployment>(objects(), 'Deployment', service));
+        const { values } = providedEnvironment(objects(), c);
+        expect([service, values['SQS_ENDPOINT']]).toEqual([service, '']);
+        regions.add(values['AWS_REGION']);
+        expect(Object.keys(values).filter((name) => name.startsWith('AWS_') && name !== 'AWS_REGION')).toEqual([]);
+      }
+      expect(regions.size).toBe(1);
+    });
+
+    it('prefixes every queue alike, and the IAM policy of docs/deployment-brokers.md allows the SQS calls on exactly those queues', () => {
+      const prefixes = new Set(
+        SERVICES.map((service) => providedEnvironment(objects(), container(one<Deployment>(objects(), 'Deployment', service))).values['TOPIC_PREFIX']),
+      );
+      expect(prefixes.size).toBe(1);
+      const [prefix] = [...prefixes];
+      expect(prefix).toMatch(/^[A-Za-z0-9_-]+$/);
+      const policy = JSON.parse(/```json\n([\s\S]*?)```/.exec(readRepoFile('docs', 'deployment-brokers.md'))![1]!) as {
+        Statement: { Effect: string; Action: string[]; Resource: string }[];
+      };
+      const [statement] = policy.Statement;
+      expect(statement?.Resource).toMatch(new RegExp(`^arn:aws:sqs:[a-z0-9-]+:\\d{12}:${prefix}\\*$`));
+      expect([...(statement?.Action ?? [])].sort()).toEqual(
+        ['CreateQueue', 'GetQueueUrl', 'GetQueueAttributes', 'SetQueueAttributes', 'SendMessage', 'ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'ListQueues']
+          .map((a) => `sqs:${a}`)
+          .sort(),
+      );
+    });
+  });
+
   describe('the validator itself', () => {
     const REMOVE = Symbol('remove');
     /** A copy of `object` with the value at `at` replaced (or removed). */
@@ -438,7 +582,7 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
       expect(validator.validate(mutated(d, [...container0, 'name'], REMOVE))).not.toEqual([]);
     });
 
-    it('rejects invalid Strimzi, CloudNativePG and KEDA objects', () => {
+    it('rejects invalid Strimzi, CloudNativePG, KEDA, Prometheus Operator and RabbitMQ objects', () => {
       const cluster = render('overlays/cluster');
       const topic = find(cluster, 'KafkaTopic')[0]!;
       expect(validator.validate(mutated(topic, ['spec', 'partitions'], 'three'))).not.toEqual([]);
@@ -456,6 +600,24 @@ describe('Kubernetes manifests (infra/k8s, Kustomize)', () => {
       expect(validator.validate(monitor)).toEqual([]);
       expect(validator.validate(mutated(monitor, ['spec', 'podMetricsEndpoints', 0, 'interval'], 15))).not.toEqual([]);
       expect(validator.validate(mutated(monitor, ['spec', 'selector'], REMOVE))).not.toEqual([]);
+      const rabbitmq = one(render('overlays/rabbitmq'), 'RabbitmqCluster');
+      expect(validator.validate(rabbitmq)).toEqual([]);
+      expect(validator.validate(mutated(rabbitmq, ['spec', 'replicas'], '3'))).not.toEqual([]);
+      expect(validator.validate(mutated(rabbitmq, ['spec', 'replica'], 3))).not.toEqual([]);
+      expect(validator.validate(mutated(rabbitmq, ['spec', 'service'], { type: 'Ingress' }))).not.toEqual([]);
+      expect(validator.validate(mutated(rabbitmq, ['spec', 'persistence', 'size'], '20Gi'))).not.toEqual([]);
+      expect(validator.validate(mutated(rabbitmq, ['spec', 'resources', 'limit'], {}))).not.toEqual([]);
+    });
+
+    it('finds a secret written into a manifest: Secret data, a credential variable, a password in a URL', () => {
+      const d = one(render(SERVICES[0]!), 'Deployment');
+      expect(secretLiterals([d])).toEqual([]);
+      const literal = mutated(d, [...container0, 'env'], [{ name: 'AWS_SECRET_ACCESS_KEY', value: 'abc' }]);
+      expect(secretLiterals([literal])).toHaveLength(1);
+      const url = mutated(d, [...container0, 'env'], [{ name: 'RABBITMQ_URL', value: 'amqp://user:pw@rabbitmq:5672/' }]);
+      expect(secretLiterals([url])).toHaveLength(1);
+      const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, stringData: { password: 'x' } };
+      expect(secretLiterals([secret])).toHaveLength(1);
     });
 
     it('refuses a kind it has no schema for', () => {

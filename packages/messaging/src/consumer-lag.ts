@@ -6,18 +6,25 @@ import type { PartitionLag } from './transport';
  * partition, read from the broker: what the groups committed against each
  * partition's high watermark. It is measured from outside the consumers, so a
  * stopped consumer's lag still shows (its group keeps its committed offsets). A
- * group that never committed on a topic does not consume it and is left out.
+ * group that never committed on a topic does not consume it and is left out,
+ * unless `expected` says it reads that topic (it has simply not started yet).
  *
- * `groupPrefix` is KAFKA_TOPIC_PREFIX: the groups of this environment are
+ * `groupPrefix` is TOPIC_PREFIX: the groups of this environment are
  * `<prefix><service>`; the groups of other environments on the same cluster
  * (another prefix) are not ours to report.
  */
-export async function consumerLag(admin: Admin, topics: readonly string[], groupPrefix: string): Promise<PartitionLag[]> {
+export async function consumerLag(
+  admin: Admin,
+  topics: readonly string[],
+  groupPrefix: string,
+  /** Groups (prefixed) that read a topic (prefixed) whether or not they committed yet: their lag counts from the start. */
+  expected: ReadonlyMap<string, readonly string[]> = new Map(),
+): Promise<PartitionLag[]> {
   const { groups } = await admin.listGroups();
-  const ours = groups
+  const listed = groups
     .map((g) => g.groupId)
-    .filter((id) => id.startsWith(groupPrefix) && id.length > groupPrefix.length && !id.slice(groupPrefix.length).includes('.'))
-    .sort();
+    .filter((id) => id.startsWith(groupPrefix) && id.length > groupPrefix.length && !id.slice(groupPrefix.length).includes('.'));
+  const ours = [...new Set([...listed, ...topics.flatMap((t) => expected.get(t) ?? [])])].sort();
   const ends = new Map<string, Map<number, { high: bigint; low: bigint }>>();
   for (const topic of topics) {
     const partitions = await admin.fetchTopicOffsets(topic);
@@ -27,7 +34,7 @@ export async function consumerLag(admin: Admin, topics: readonly string[], group
   for (const group of ours) {
     const committed = await admin.fetchOffsets({ groupId: group, topics: [...topics] });
     for (const { topic, partitions } of committed) {
-      if (partitions.every((p) => p.offset === '-1')) continue;
+      if (partitions.every((p) => p.offset === '-1') && !expected.get(topic)?.includes(group)) continue;
       for (const { partition, offset } of partitions) {
         const end = ends.get(topic)?.get(partition);
         if (!end) continue;

@@ -236,7 +236,8 @@ export async function redriveDeadLetters(kafka: Kafka, publisher: KafkaPublisher
   return result;
 }
 
-function redriveMessage(letter: DeadLetter): OutgoingMessage {
+/** The event a letter holds, addressed again to its topic for the one group that parked it (`dlq-*` headers dropped). */
+export function redriveMessage(letter: DeadLetter): OutgoingMessage {
   const headers = Object.fromEntries(Object.entries(letter.headers).filter(([name]) => !name.startsWith(DEAD_LETTER_HEADER_PREFIX)));
   headers[DeadLetterHeaders.redriveFor] = letter.group!;
   return { topic: letter.topic, key: letter.key ?? '', value: letter.value ?? '', headers };

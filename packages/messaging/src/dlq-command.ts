@@ -1,12 +1,12 @@
 import { ALL_TOPICS } from '@orderflow/contracts';
-import type { Kafka } from 'kafkajs';
-import { listDeadLetters, redriveDeadLetters, type DeadLetter, type DeadLetterFilter } from './dead-letters';
+import type { DeadLetter, DeadLetterFilter } from './dead-letters';
 import { DeadLetterHeaders } from './headers';
-import { KafkaPublisher } from './publisher';
+import type { Transport } from './transport';
 
 export interface DlqCommandContext {
-  /** Called only once the arguments are valid: a usage error never needs a broker. */
-  kafka: () => Kafka;
+  /** Called only once the arguments are valid: a usage error never needs a broker. Closed by the command. */
+  transport: () => Transport;
+  /** The environment's prefix, for the report. */
   prefix: string;
   out: (text: string) => void;
   err: (text: string) => void;
@@ -21,7 +21,8 @@ filters (all given must match):
 list without --topic reads every topic's .dlq. redrive republishes each matching
 letter not redriven before to its topic, for the consumer group that parked it only.
 topics: ${ALL_TOPICS.join(', ')}
-environment: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_TOPIC_PREFIX`;
+environment: BROKER (kafka, rabbitmq or sqs; default kafka) and its address (KAFKA_BROKERS,
+RABBITMQ_URL or SQS_ENDPOINT and AWS_REGION), TOPIC_PREFIX`;
 
 interface Parsed extends DeadLetterFilter {
   command: 'list' | 'redrive';
@@ -91,10 +92,10 @@ export async function runDlqCommand(argv: readonly string[], context: DlqCommand
   }
   const { prefix } = context;
   const filter: DeadLetterFilter = { group: parsed.group, type: parsed.type, error: parsed.error };
-  const kafka = context.kafka();
+  const transport = context.transport();
   try {
     if (parsed.command === 'list') {
-      const letters = await listDeadLetters(kafka, { topics: parsed.topic ? [parsed.topic] : ALL_TOPICS, prefix, ...filter });
+      const letters = await transport.listDeadLetters({ topics: parsed.topic ? [parsed.topic] : ALL_TOPICS, ...filter });
       if (parsed.json) context.out(`${JSON.stringify(letters.map(asJson), null, 2)}\n`);
       else {
         for (const l of letters) context.out(`${line(l)}\n`);
@@ -104,38 +105,35 @@ export async function runDlqCommand(argv: readonly string[], context: DlqCommand
       return 0;
     }
     const topic = parsed.topic!;
-    const publisher = new KafkaPublisher(kafka, prefix);
-    try {
-      const result = await redriveDeadLetters(kafka, publisher, { topic, prefix, dryRun: parsed.dryRun, ...filter });
-      if (parsed.json) {
-        context.out(
-          `${JSON.stringify(
-            {
-              dryRun: parsed.dryRun,
-              redriven: result.redriven.map(asJson),
-              alreadyRedriven: result.alreadyRedriven.map(asJson),
-              withoutGroup: result.withoutGroup.map(asJson),
-            },
-            null,
-            2,
-          )}\n`,
-        );
-        return 0;
-      }
-      const verb = parsed.dryRun ? 'would redrive' : 'redrove';
-      for (const l of result.redriven) context.out(`${verb} ${line(l)}\n`);
-      for (const l of result.withoutGroup) context.out(`skipped (no ${DeadLetterHeaders.consumerGroup} header) ${line(l)}\n`);
+    const result = await transport.redriveDeadLetters({ topic, dryRun: parsed.dryRun, ...filter });
+    if (parsed.json) {
       context.out(
-        `${verb} ${result.redriven.length} dead letter(s) from ${prefix}${topic}.dlq to ${prefix}${topic}` +
-          `${result.alreadyRedriven.length ? `; ${result.alreadyRedriven.length} matching letter(s) were redriven before` : ''}` +
-          `${parsed.dryRun ? ' (dry run: nothing published)' : ''}\n`,
+        `${JSON.stringify(
+          {
+            dryRun: parsed.dryRun,
+            redriven: result.redriven.map(asJson),
+            alreadyRedriven: result.alreadyRedriven.map(asJson),
+            withoutGroup: result.withoutGroup.map(asJson),
+          },
+          null,
+          2,
+        )}\n`,
       );
       return 0;
-    } finally {
-      await publisher.disconnect();
     }
+    const verb = parsed.dryRun ? 'would redrive' : 'redrove';
+    for (const l of result.redriven) context.out(`${verb} ${line(l)}\n`);
+    for (const l of result.withoutGroup) context.out(`skipped (no ${DeadLetterHeaders.consumerGroup} header) ${line(l)}\n`);
+    context.out(
+      `${verb} ${result.redriven.length} dead letter(s) from ${prefix}${topic}.dlq to ${prefix}${topic}` +
+        `${result.alreadyRedriven.length ? `; ${result.alreadyRedriven.length} matching letter(s) were redriven before` : ''}` +
+        `${parsed.dryRun ? ' (dry run: nothing published)' : ''}\n`,
+    );
+    return 0;
   } catch (error) {
     context.err(`dlq: ${(error as Error).message}\n`);
     return 1;
+  } finally {
+    await transport.close();
   }
 }

@@ -33,6 +33,14 @@ export const DeadLetterHeaders = {
    * other group reading the topic commits past it without decoding it.
    */
   redriveFor: 'dlq-redrive-for',
+  /**
+   * On a letter in a queue-based broker's dead-letter queue (RabbitMQ, SQS): when
+   * it was redriven. Those brokers cannot keep a letter in place and record it
+   * elsewhere as Kafka does (`<topic>.dlq.redriven`), so a redrive puts the letter
+   * back into the dead-letter queue with this header, after republishing the event:
+   * the queue stays the whole record of what failed, and a later redrive skips it.
+   */
+  redrivenAt: 'dlq-redriven-at',
 } as const;
 
 export const DEAD_LETTER_HEADER_PREFIX = 'dlq-';

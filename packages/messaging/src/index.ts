@@ -19,6 +19,7 @@ export {
 export { BROKER_KINDS, type BrokerKind, type Publisher, type Subscriber, type Transport, type TransportOptions } from './transport';
 export { KafkaTransport, type KafkaTransportOptions } from './kafka-transport';
 export { RabbitMqTransport, type RabbitMqTransportOptions } from './rabbitmq/transport';
+export { SqsTransport, type SqsTransportOptions } from './sqs/transport';
 export { ensureTopics, orderflowTopics, brokerReachable, type TopicSpec } from './topics-admin';
 export {
   RetriableError,
@@ -45,3 +46,4 @@ export { DeadLetterHeaders } from './headers';
 export { runDlqCommand, DLQ_USAGE, type DlqCommandContext } from './dlq-command';
 export { consumerLag } from './consumer-lag';
 export type { PartitionLag } from './transport';
+export { createTransport, brokerSettingsFromEnv, type BrokerSettings } from './create-transport';

@@ -1,4 +1,4 @@
-import type { TopicName } from '@orderflow/contracts';
+import { SUBSCRIPTIONS, type TopicName } from '@orderflow/contracts';
 import type { Admin, Kafka } from 'kafkajs';
 import { EventConsumer } from './consumer';
 import { consumerLag } from './consumer-lag';
@@ -62,8 +62,12 @@ export class KafkaTransport implements Transport {
     });
   }
 
-  async lag(topics: readonly TopicName[]): Promise<PartitionLag[]> {
-    return consumerLag(await this.connectedAdmin(), topics.map((t) => `${this.prefix}${t}`), this.prefix);
+  async lag(topics: readonly string[]): Promise<PartitionLag[]> {
+    // The groups the contracts subscribe to a topic count from its start until they commit, as their queues would on the other brokers.
+    const expected = new Map(topics.map((t) => [`${this.prefix}${t}`, (SUBSCRIPTIONS[t as TopicName] ?? []).map((g) => `${this.prefix}${g}`)]));
+    const lags = await consumerLag(await this.connectedAdmin(), [...expected.keys()], this.prefix, expected);
+    const strip = (name: string) => name.slice(this.prefix.length);
+    return lags.map((l) => ({ ...l, group: strip(l.group), topic: strip(l.topic) }));
   }
 
   listDeadLetters(query: Parameters<Transport['listDeadLetters']>[0]) {
@@ -72,6 +76,16 @@ export class KafkaTransport implements Transport {
 
   redriveDeadLetters(options: Parameters<Transport['redriveDeadLetters']>[0]) {
     return redriveDeadLetters(this.kafka, this.parking(), { ...options, prefix: this.prefix });
+  }
+
+  async tearDown(): Promise<void> {
+    if (!this.prefix) throw new Error('KafkaTransport.tearDown needs a topic prefix: it would delete every topic of the cluster');
+    const admin = await this.connectedAdmin();
+    const { groups } = await admin.listGroups();
+    const ours = groups.map((g) => g.groupId).filter((g) => g.startsWith(this.prefix));
+    if (ours.length > 0) await admin.deleteGroups(ours).catch(() => undefined);
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(this.prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,3 @@
-import type { TopicName } from '@orderflow/contracts';
 import type { EventConsumerOptions } from './consumer';
 import type { DeadLetter, DeadLetterQuery, RedriveOptions, RedriveResult } from './dead-letters';
 import type { MessagingLogger } from './kafka';
@@ -41,7 +40,9 @@ export interface Subscriber {
 
 /** Messages a consumer group has still to handle on one of a topic's partitions (or its queue). */
 export interface PartitionLag {
+  /** Without the environment's prefix. */
   group: string;
+  /** Without the environment's prefix. */
   topic: string;
   partition: number;
   /** Messages not yet acknowledged by the group: waiting, or delivered and in flight. */
@@ -87,11 +88,17 @@ export interface Transport {
   /** `deadLetters` is ignored when given: the transport parks letters with its own publisher. */
   subscriber(options: Omit<EventConsumerOptions, 'deadLetters' | 'topicPrefix' | 'onRequest'>): Subscriber;
   /** Every consumer group's lag on these topics (unprefixed), measured at the broker, so a stopped consumer's lag still shows. */
-  lag(topics: readonly TopicName[]): Promise<PartitionLag[]>;
+  lag(topics: readonly string[]): Promise<PartitionLag[]>;
   /** What is parked in the topics' dead-letter places, moving nothing. */
   listDeadLetters(query: Omit<DeadLetterQuery, 'prefix'>): Promise<DeadLetter[]>;
   /** Republishes matching letters to their topic, each addressed to the group that parked it. */
   redriveDeadLetters(options: Omit<RedriveOptions, 'prefix'>): Promise<RedriveResult>;
+  /**
+   * Deletes what `setUp` created under this transport's prefix (topics, queues,
+   * exchanges, consumer groups): for tests and throw-away environments, never
+   * for a live one.
+   */
+  tearDown(): Promise<void>;
   /** Closes every connection the transport opened (publishers and subscribers are stopped by their owners first). */
   close(): Promise<void>;
 }

@@ -4,13 +4,14 @@ import {
   DLQ_USAGE,
   EventConsumer,
   KafkaPublisher,
+  KafkaTransport,
   listDeadLetters,
   redriveDeadLetters,
   redrivenTopicOf,
   runDlqCommand,
   type ProcessOutcome,
 } from '../src';
-import { KafkaSandbox, oneByOne, orderConfirmed, orderPlaced, settle, waitFor, wire } from './support';
+import { KAFKA_BROKERS, KafkaSandbox, oneByOne, orderConfirmed, orderPlaced, settle, waitFor, wire } from './support';
 
 let sandbox: KafkaSandbox;
 
@@ -154,9 +155,9 @@ describe('npm run dlq', () => {
     let err = '';
     let connected = false;
     const code = await runDlqCommand(argv, {
-      kafka: () => {
+      transport: () => {
         connected = true;
-        return sandbox.kafka;
+        return new KafkaTransport({ brokers: KAFKA_BROKERS.join(','), topicPrefix: sandbox.prefix, clientId: 'it-dlq-command' });
       },
       prefix: sandbox.prefix,
       out: (text) => (out += text),

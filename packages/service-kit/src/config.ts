@@ -41,13 +41,28 @@ export function commonConfig(service: string, defaultPort: number) {
       default: 10_000,
       description: 'TCP keepalive probes on database connections start after this much idle time',
     }),
-    KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092', description: 'comma-separated host:port list' }),
-    KAFKA_TOPIC_PREFIX: Type.String({
+    BROKER: Type.Union([Type.Literal('kafka'), Type.Literal('rabbitmq'), Type.Literal('sqs')], {
+      default: 'kafka',
+      description: 'the message broker: kafka, rabbitmq or sqs (each reads its own variables below)',
+    }),
+    TOPIC_PREFIX: Type.String({
       pattern: '^[A-Za-z0-9._-]*$',
       default: '',
-      description: 'prefix for every topic and consumer group, to run isolated environments on one cluster',
+      description: 'prefix for every topic, queue, exchange and consumer group, to run isolated environments on one broker',
     }),
-    KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, default: 1, description: 'for topics this service creates' }),
+    KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092', description: 'BROKER=kafka: comma-separated host:port list' }),
+    KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, default: 1, description: 'BROKER=kafka: for topics this service creates' }),
+    RABBITMQ_URL: Type.String({
+      pattern: '^amqps?://',
+      default: 'amqp://127.0.0.1:5672',
+      description: 'BROKER=rabbitmq: AMQP 0-9-1 URL, amqp://user:password@host:port/vhost (no credentials: guest)',
+    }),
+    SQS_ENDPOINT: Type.String({
+      pattern: '^(https?://.+)?$',
+      default: '',
+      description: "BROKER=sqs: endpoint URL of an SQS-compatible server (ElasticMQ); empty for AWS's own in AWS_REGION",
+    }),
+    AWS_REGION: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$', default: 'us-east-1', description: 'BROKER=sqs: the region of the queues (credentials come from the AWS SDK\'s usual chain)' }),
     SHUTDOWN_GRACE_MS: Type.Integer({
       minimum: 1_000,
       default: 25_000,

@@ -7,14 +7,13 @@ import type { AnyEvent, EventType } from '@orderflow/contracts';
 import { inTransaction, isTransientDatabaseError, preloadBatch, withEventBatch } from '@orderflow/eventstore';
 import {
   BatchFailure,
-  EventConsumer,
   isMarkedRetriable,
   isTransientKafkaError,
   type DeliveryInfo,
-  type Kafka,
-  type KafkaPublisher,
   type LogFields,
   type ReceivedEvent,
+  type Subscriber,
+  type Transport,
 } from '@orderflow/messaging';
 import type { Metrics } from './metrics';
 import { logContext } from './service-logger';
@@ -31,14 +30,12 @@ export class EventContext extends BaseRpcContext<[EntityManager, DeliveryInfo]> 
   }
 }
 
-export interface KafkaEventTransportOptions {
-  kafka: Kafka;
+export interface BrokerEventTransportOptions {
+  transport: Transport;
   dataSource: DataSource;
-  deadLetters: KafkaPublisher;
   metrics: Metrics;
   groupId: string;
   topics: readonly string[];
-  topicPrefix: string;
   /** The streams handling an event reads whole; a batch reads them all in one query. */
   streamsOf?: (event: AnyEvent) => readonly string[];
   /** The streams of which handling an event reads only the newest event; read in that same query. */
@@ -56,29 +53,28 @@ function isRetriable(error: unknown): boolean {
 }
 
 /**
- * A Nest transport strategy on our own consumer instead of Nest's stock Kafka
- * server, whose offset commit after a failed handler would lose the event. A batch
- * of events runs in one database transaction with their inbox rows (claimed in one
- * statement), and the offsets are committed only after that transaction committed.
- * The unit of work wakes the outbox relay when the transaction wrote events.
+ * A Nest transport strategy on our own consumer, whichever the broker, instead of
+ * Nest's stock Kafka or RabbitMQ servers, whose acknowledgement after a failed
+ * handler would lose the event. A batch of events runs in one database transaction
+ * with their inbox rows (claimed in one statement), and the broker is told only
+ * after that transaction committed. The unit of work wakes the outbox relay when
+ * the transaction wrote events.
  */
-export class KafkaEventTransport extends Server implements CustomTransportStrategy {
-  private consumer: EventConsumer | undefined;
+export class BrokerEventTransport extends Server implements CustomTransportStrategy {
+  private consumer: Subscriber | undefined;
   private readonly log = new Logger('EventTransport');
   /** Nest's lookup normalises the pattern on every call; the handlers do not change once listening. */
   private readonly handlers = new Map<string, ReturnType<Server['getHandlerByPattern']>>();
 
-  constructor(private readonly options: KafkaEventTransportOptions) {
+  constructor(private readonly options: BrokerEventTransportOptions) {
     super();
   }
 
   listen(callback: (error?: unknown) => void): void {
     const { options } = this;
-    this.consumer = new EventConsumer(options.kafka, {
+    this.consumer = options.transport.subscriber({
       groupId: options.groupId,
       topics: options.topics,
-      topicPrefix: options.topicPrefix,
-      deadLetters: options.deadLetters,
       isRetriable,
       handles: (type: EventType) => this.messageHandlers.has(type),
       handleBatch: (events) => this.dispatch(events),
@@ -92,7 +88,6 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         options.metrics.batchSize.observe(size);
         options.metrics.batchSeconds.observe(ms / 1000);
       },
-      onRequest: (api) => options.metrics.kafkaRequests.inc({ client: 'consumer', api }),
     });
     this.consumer.start().then(() => callback(), callback);
   }
@@ -102,7 +97,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   on(): never {
-    throw new Error('KafkaEventTransport does not emit events');
+    throw new Error('BrokerEventTransport does not emit events');
   }
 
   unwrap<T>(): T {
@@ -153,7 +148,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
               await this.invoke(handler, event, new EventContext([tx, delivery]));
               continue;
             }
-            const span = consumerSpan(event, delivery, groupId);
+            const span = consumerSpan(event, delivery, groupId, this.options.transport.kind);
             spans.set(index, span);
             // What the handler appends inherits this span as its parent (`causedBy` carries the traceparent).
             const traced = { ...event, traceparent: traceparentOf(span) } as AnyEvent;
@@ -179,13 +174,14 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
 }
 
 /** The span of one consumed event: a child of the span that produced it, whatever batch it came in. */
-function consumerSpan(event: AnyEvent, delivery: DeliveryInfo, groupId: string): Span {
+function consumerSpan(event: AnyEvent, delivery: DeliveryInfo, groupId: string, broker: Transport['kind']): Span {
   return startSpan(`process ${event.type}`, SpanKind.CONSUMER, contextOf(event.traceparent), {
-    'messaging.system': 'kafka',
+    // The semantic conventions' names: `kafka`, `rabbitmq`, `aws_sqs`.
+    'messaging.system': broker === 'sqs' ? 'aws_sqs' : broker,
     'messaging.operation.type': 'process',
     'messaging.destination.name': delivery.topic,
     'messaging.destination.partition.id': String(delivery.partition),
-    'messaging.kafka.offset': Number(delivery.offset),
+    ...(broker === 'kafka' ? { 'messaging.kafka.offset': Number(delivery.offset) } : { 'messaging.message.delivery_tag': delivery.offset }),
     'messaging.consumer.group.name': groupId,
     'messaging.message.id': event.id,
     'orderflow.event.type': event.type,

@@ -6,3 +6,4 @@ export { replayCommand } from './replay-command';
 export { activeTraceparent, continueOrderTrace, tracingEnabled } from './tracing';
 export { Metrics } from './metrics';
 export { OverloadedException } from './overloaded.exception';
+export { transportFor, type BrokerConfig } from './broker';

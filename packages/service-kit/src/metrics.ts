@@ -21,7 +21,7 @@ export class Metrics {
   readonly eventsPublished: Counter;
   readonly outboxPending: Gauge;
   readonly outboxParked: Counter;
-  readonly kafkaRequests: Counter<'client' | 'api'>;
+  readonly brokerRequests: Counter<'client' | 'api'>;
   readonly batchSize: Histogram;
   readonly batchSeconds: Histogram;
   readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
@@ -50,9 +50,9 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [this.registry],
     });
-    this.kafkaRequests = new Counter({
-      name: 'orderflow_kafka_requests_total',
-      help: 'Requests made to the Kafka broker, by client (consumer, producer) and API (Produce, Fetch, OffsetCommit, …)',
+    this.brokerRequests = new Counter({
+      name: 'orderflow_broker_requests_total',
+      help: 'Requests made to the message broker, by client (consumer, producer, admin) and API (Kafka: Produce, Fetch, OffsetCommit; RabbitMQ: publish, ack; SQS: SendMessageBatch, ReceiveMessage, DeleteMessageBatch, …)',
       labelNames: ['client', 'api'],
       registers: [this.registry],
     });

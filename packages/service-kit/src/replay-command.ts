@@ -1,9 +1,10 @@
 import { openDatabase, rebuildProjection } from '@orderflow/eventstore';
-import { createKafka, parseBrokers } from '@orderflow/messaging';
+import { transportFor } from './broker';
+import type { Static } from '@sinclair/typebox';
 import { loadConfig, type commonConfig } from './config';
 import { databaseSchema, type ServiceDescription } from './run-service';
 
-type Connection = Pick<ReturnType<typeof commonConfig>, 'DATABASE_URL' | 'DATABASE_NAME' | 'KAFKA_BROKERS' | 'KAFKA_TOPIC_PREFIX'>;
+type Connection = { [K in keyof ReturnType<typeof commonConfig>]: Static<ReturnType<typeof commonConfig>[K]> };
 
 /**
  * `node dist/replay.js`: rebuilds every read model of a service from scratch, with
@@ -13,7 +14,7 @@ type Connection = Pick<ReturnType<typeof commonConfig>, 'DATABASE_URL' | 'DATABA
  */
 export function replayCommand(definition: ServiceDescription): void {
   const run = async () => {
-    const config = loadConfig(definition.configSchema) as { [K in keyof Connection]: string };
+    const config = loadConfig(definition.configSchema) as Connection;
     const dataSource = await openDatabase({
       url: config.DATABASE_URL,
       database: config.DATABASE_NAME,
@@ -26,11 +27,15 @@ export function replayCommand(definition: ServiceDescription): void {
         process.stdout.write(`${definition.name}: rebuilt ${projection.table} from ${streams} stream(s) in ${Date.now() - started} ms\n`);
       }
       if (definition.topicRebuilds?.length) {
-        const kafka = createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: `${definition.name}-replay` });
-        for (const topicRebuild of definition.topicRebuilds) {
-          const started = Date.now();
-          const report = await topicRebuild.rebuild(dataSource, kafka, config.KAFKA_TOPIC_PREFIX);
-          process.stdout.write(`${definition.name}: rebuilt ${topicRebuild.table} ${report} in ${Date.now() - started} ms\n`);
+        const transport = transportFor(config, { clientId: `orderflow-${definition.name}-replay` });
+        try {
+          for (const topicRebuild of definition.topicRebuilds) {
+            const started = Date.now();
+            const report = await topicRebuild.rebuild(dataSource, transport, config.TOPIC_PREFIX);
+            process.stdout.write(`${definition.name}: rebuilt ${topicRebuild.table} ${report} in ${Date.now() - started} ms\n`);
+          }
+        } finally {
+          await transport.close();
         }
       }
     } finally {

@@ -3,12 +3,13 @@ import { Logger, Module, type DynamicModule, type INestApplication, type LogLeve
 import { NestFactory } from '@nestjs/core';
 import type { TObject, Static } from '@sinclair/typebox';
 import { OutboxRelay, eventStoreMigrations, openDatabase, type ProjectionRebuild } from '@orderflow/eventstore';
-import { KafkaPublisher, consumerLag, createKafka, ensureTopics, orderflowTopics, parseBrokers, type Kafka } from '@orderflow/messaging';
+import type { Publisher, Transport } from '@orderflow/messaging';
+import { transportFor } from './broker';
 import type { DataSource } from 'typeorm';
-import type { AnyEvent } from '@orderflow/contracts';
+import { topicsOfGroup, type AnyEvent } from '@orderflow/contracts';
 import { BrokerProbe } from './broker-probe';
 import { ConfigError, configVariables, loadConfig, type commonConfig } from './config';
-import { KafkaEventTransport } from './event-transport';
+import { BrokerEventTransport } from './event-transport';
 import { HttpErrorsFilter } from './http-errors.filter';
 import { Metrics } from './metrics';
 import { ServiceLogger } from './service-logger';
@@ -21,12 +22,12 @@ type CommonEnv = { [K in keyof ReturnType<typeof commonConfig>]: Static<ReturnTy
 
 /**
  * A read model built from another service's topic rather than from this service's
- * own log: rebuilt by reading that topic (with KAFKA_TOPIC_PREFIX applied by the
- * caller through `topicPrefix`). Returns a line for the report.
+ * own log: rebuilt by reading that topic whole, through the transport (TOPIC_PREFIX
+ * applied by the caller through `topicPrefix`). Returns a line for the report.
  */
 export interface TopicRebuild {
   table: string;
-  rebuild: (dataSource: DataSource, kafka: Kafka, topicPrefix: string) => Promise<string>;
+  rebuild: (dataSource: DataSource, transport: Transport, topicPrefix: string) => Promise<string>;
 }
 
 /**
@@ -87,6 +88,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   try {
     const loaded = loadConfig(definition.configSchema);
     definition.checkConfig?.(loaded);
+    checkSubscriptions(definition);
     config = loaded as CommonEnv;
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -113,35 +115,16 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   }).catch((error: Error) => {
     throw new StartupError(`cannot open database ${config.DATABASE_NAME} at ${redact(config.DATABASE_URL)} (DATABASE_URL): ${error.message}`);
   });
-  const kafka = createKafka({
-    brokers: parseBrokers(config.KAFKA_BROKERS),
-    clientId: `orderflow-${definition.name}`,
-    logger: new Logger('kafka'),
-  });
-  const created = await ensureTopics(kafka, orderflowTopics(config.KAFKA_TOPIC_PREFIX), config.KAFKA_REPLICATION_FACTOR).catch(
-    (error: Error) => {
-      throw new StartupError(`cannot reach Kafka at ${config.KAFKA_BROKERS} (KAFKA_BROKERS): ${error.message}`);
-    },
-  );
-  if (created.length) log.log(`created topics ${created.join(', ')}`);
-
-  const admin = kafka.admin();
-  let adminConnected: Promise<void> | undefined;
-  const produced = definition.produces.map((t) => `${config.KAFKA_TOPIC_PREFIX}${t}`);
-  const metrics = new Metrics(definition.name, {
+  const metrics: Metrics = new Metrics(definition.name, {
     outbox: () => relay.backlog(),
-    consumerLag: async () => {
-      adminConnected ??= admin.connect().catch((error: unknown) => {
-        adminConnected = undefined;
-        throw error;
-      });
-      await adminConnected;
-      return consumerLag(admin, produced, config.KAFKA_TOPIC_PREFIX);
-    },
+    consumerLag: () => transport.lag(definition.produces),
   });
-  const publisher = new KafkaPublisher(kafka, config.KAFKA_TOPIC_PREFIX, {
-    onRequest: (api) => metrics.kafkaRequests.inc({ client: 'producer', api }),
+  const transport = brokerTransport(definition.name, config, metrics);
+  const created = await transport.setUp().catch((error: Error) => {
+    throw new StartupError(`cannot reach ${transport.description} (${transport.addressVariable}): ${error.message}`);
   });
+  if (created.length) log.log(`created ${created.join(', ')}`);
+  const publisher = transport.publisher();
   const relay: OutboxRelay = new OutboxRelay(dataSource, {
     publish: tracingEnabled() ? tracedPublish((messages) => publisher.sendByPartition(messages)) : (messages) => publisher.sendByPartition(messages),
     logger: new Logger('outbox'),
@@ -152,7 +135,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
     config,
     dataSource,
     relay,
-    broker: new BrokerProbe(kafka),
+    broker: new BrokerProbe(transport),
     metrics,
   };
 
@@ -165,15 +148,13 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   definition.configureHttp?.(app);
   if (definition.consumes.length > 0) {
     app.connectMicroservice({
-      strategy: new KafkaEventTransport({
-        kafka,
+      strategy: new BrokerEventTransport({
+        transport,
         dataSource,
-        deadLetters: publisher,
         metrics,
         groupId: definition.name,
         logEvents: config.LOG_LEVEL === 'debug',
         topics: definition.consumes,
-        topicPrefix: config.KAFKA_TOPIC_PREFIX,
         ...(definition.streamsOf ? { streamsOf: definition.streamsOf } : {}),
         ...(definition.lastEventsOf ? { lastEventsOf: definition.lastEventsOf } : {}),
       }),
@@ -182,8 +163,8 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   }
   relay.start();
   await app.listen(config.PORT, '0.0.0.0');
-  log.log(`listening on :${config.PORT} (database ${config.DATABASE_NAME}, brokers ${config.KAFKA_BROKERS})`);
-  installShutdown(definition.name, config.SHUTDOWN_GRACE_MS, app, relay, publisher, dataSource, () => admin.disconnect());
+  log.log(`listening on :${config.PORT} (database ${config.DATABASE_NAME}, ${transport.description})`);
+  installShutdown(definition.name, config.SHUTDOWN_GRACE_MS, app, relay, publisher, dataSource, () => transport.close());
 }
 
 function installShutdown(
@@ -191,9 +172,9 @@ function installShutdown(
   graceMs: number,
   app: INestApplication,
   relay: OutboxRelay,
-  publisher: KafkaPublisher,
+  publisher: Publisher,
   dataSource: DataSource,
-  disconnectAdmin: () => Promise<void>,
+  closeTransport: () => Promise<void>,
 ): void {
   const log = new Logger(name);
   let shuttingDown = false;
@@ -212,7 +193,7 @@ function installShutdown(
       await relay.stop();
       await relay.drain().catch((error: Error) => log.warn(`events left in the outbox for next start: ${error.message}`));
       await publisher.disconnect();
-      await disconnectAdmin().catch(() => undefined);
+      await closeTransport().catch(() => undefined);
       await dataSource.destroy();
       await stopTracing().catch((error: Error) => log.warn(`spans not exported: ${error.message}`));
       log.log('stopped cleanly');
@@ -224,6 +205,28 @@ function installShutdown(
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * The queue-based brokers deliver a topic only to the groups the contracts'
+ * SUBSCRIPTIONS name (their queues are declared from it): a service consuming a
+ * topic that the table does not give it would wait forever for nothing.
+ */
+function checkSubscriptions(definition: ServiceDescription): void {
+  const granted = topicsOfGroup(definition.name);
+  const missing = definition.consumes.filter((t) => !granted.includes(t as (typeof granted)[number]));
+  if (missing.length > 0) {
+    throw new ConfigError(`consumes ${missing.join(', ')}, which SUBSCRIPTIONS in @orderflow/contracts does not give the group "${definition.name}": add it there`);
+  }
+}
+
+/** The broker the configuration chooses, its requests counted in the service's metrics. */
+function brokerTransport(name: string, config: CommonEnv, metrics: Metrics): Transport {
+  return transportFor(config, {
+    clientId: `orderflow-${name}`,
+    logger: new Logger(config.BROKER),
+    onRequest: (client, api) => metrics.brokerRequests.inc({ client, api }),
+  });
 }
 
 /** A start-up failure whose message says everything: printed without a stack trace. */

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { REPO_ROOT, databaseServerUrl, kafkaBrokers } from './infrastructure';
+import { brokerEnv } from './broker';
+import { REPO_ROOT, databaseServerUrl } from './infrastructure';
 import { SERVICES, ServiceProcess, type ServiceName } from './service-process';
 
 const run = promisify(execFile);
@@ -28,8 +29,8 @@ export class Cluster {
       const env: Record<string, string> = {
         DATABASE_URL: databaseServerUrl(),
         DATABASE_NAME: this.databaseOf(name),
-        KAFKA_BROKERS: kafkaBrokers(),
-        KAFKA_TOPIC_PREFIX: options.topicPrefix,
+        ...brokerEnv(),
+        TOPIC_PREFIX: options.topicPrefix,
         ...(name === 'orders' ? { AUTH_JWT_SECRET: options.jwtSecret } : {}),
         ...options.extraEnv?.[name],
       };
@@ -74,8 +75,8 @@ export class Cluster {
           ...process.env,
           DATABASE_URL: databaseServerUrl(),
           DATABASE_NAME: this.databaseOf('inventory'),
-          KAFKA_BROKERS: kafkaBrokers(),
-          KAFKA_TOPIC_PREFIX: this.options.topicPrefix,
+          ...brokerEnv(),
+          TOPIC_PREFIX: this.options.topicPrefix,
           PORT: String(inventory.port),
         },
       },

@@ -1,7 +1,7 @@
 import { ALL_TOPICS, dlqTopicOf } from '@orderflow/contracts';
-import { createKafka, listDeadLetters, parseBrokers, type Kafka } from '@orderflow/messaging';
+import type { DeadLetter } from '@orderflow/messaging';
 import type { Cluster } from './cluster';
-import { kafkaBrokers } from './infrastructure';
+import { testTransport } from './broker';
 import { SERVICES } from './service-process';
 
 export interface InvariantOptions {
@@ -210,56 +210,39 @@ async function checkCatalogEqualsStock(cluster: Cluster): Promise<string[]> {
 }
 
 /**
- * 6. nothing parked. Counts every letter ever written (the end offset), not what
- * is left after retention: a letter redriven or expired still means an event
- * failed to apply.
+ * 6. nothing parked: every dead letter the broker holds for the cluster's topics
+ * (on Kafka every letter ever written, redriven or not: a redriven letter still
+ * means an event failed to apply).
  */
 async function checkDeadLetters(cluster: Cluster, expected: Partial<Record<string, number>>): Promise<string[]> {
   const violations: string[] = [];
   const prefix = cluster.options.topicPrefix;
-  const kafka = createKafka({ brokers: parseBrokers(kafkaBrokers()), clientId: 'orderflow-invariants' });
-  const admin = kafka.admin();
-  await admin.connect();
-  const parked = new Map<string, number>();
+  for (const topic of Object.keys(expected)) {
+    if (!(ALL_TOPICS as readonly string[]).includes(topic)) violations.push(`expectedDeadLetters names ${topic}, which is not a topic of the system`);
+  }
+  const transport = testTransport(prefix, 'orderflow-invariants');
   try {
-    const existing = new Set(await admin.listTopics());
+    const letters = await transport.listDeadLetters({ topics: ALL_TOPICS });
     for (const topic of ALL_TOPICS) {
-      const dlq = `${prefix}${dlqTopicOf(topic)}`;
-      // Without the topic nothing could be parked (topics are never auto-created).
-      const offsets = existing.has(dlq) ? await admin.fetchTopicOffsets(dlq) : [];
-      parked.set(
-        topic,
-        offsets.reduce((n, o) => n + Number(o.high), 0),
-      );
+      const parked = letters.filter((l) => l.topic === topic);
+      const want = expected[topic] ?? 0;
+      if (parked.length !== want) {
+        violations.push(`${prefix}${dlqTopicOf(topic)} holds ${parked.length} dead letter(s), expected ${want}${describeLetters(parked)}`);
+      }
     }
   } finally {
-    await admin.disconnect();
-  }
-  for (const topic of Object.keys(expected)) {
-    if (!parked.has(topic)) violations.push(`expectedDeadLetters names ${topic}, which is not a topic of the system`);
-  }
-  for (const [topic, count] of parked) {
-    const want = expected[topic] ?? 0;
-    if (count === want) continue;
-    violations.push(
-      `${prefix}${dlqTopicOf(topic)} holds ${count} dead letter(s), expected ${want}${await describeLetters(kafka, topic, prefix)}`,
-    );
+    await transport.close();
   }
   return violations;
 }
 
 /** Why the letters were parked, so a failing check says what to fix. */
-async function describeLetters(kafka: Kafka, topic: string, prefix: string): Promise<string> {
-  try {
-    const letters = await listDeadLetters(kafka, { topics: [topic], prefix });
-    const reasons = new Map<string, number>();
-    for (const l of letters) {
-      const reason = `group ${l.group ?? '?'}: ${l.type ?? '?'}: ${l.error ?? '?'}`;
-      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-    }
-    const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3);
-    return top.length ? ` — ${top.map(([reason, n]) => `${n}× ${reason.slice(0, 300)}`).join('; ')}` : '';
-  } catch (error) {
-    return ` (could not read the letters: ${(error as Error).message})`;
+function describeLetters(letters: readonly DeadLetter[]): string {
+  const reasons = new Map<string, number>();
+  for (const l of letters) {
+    const reason = `group ${l.group ?? '?'}: ${l.type ?? '?'}: ${l.error ?? '?'}`;
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
+  const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  return top.length ? ` — ${top.map(([reason, n]) => `${n}× ${reason.slice(0, 300)}`).join('; ')}` : '';
 }

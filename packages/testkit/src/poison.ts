@@ -1,6 +1,5 @@
-import { KafkaPublisher, createKafka, parseBrokers } from '@orderflow/messaging';
+import { testTransport } from './broker';
 import type { Cluster } from './cluster';
-import { kafkaBrokers } from './infrastructure';
 
 /**
  * Publishes an OrderPlaced that fails validation (no lines, no total) to the
@@ -8,7 +7,8 @@ import { kafkaBrokers } from './infrastructure';
  * orders.events.dlq, one letter per consumer group.
  */
 export async function publishPoisonOrderPlaced(cluster: Cluster, orderId: string): Promise<void> {
-  const publisher = new KafkaPublisher(createKafka({ brokers: parseBrokers(kafkaBrokers()), clientId: 'testkit-poison' }), cluster.options.topicPrefix);
+  const transport = testTransport(cluster.options.topicPrefix, 'testkit-poison');
+  const publisher = transport.publisher();
   try {
     await publisher.send([
       {
@@ -30,5 +30,6 @@ export async function publishPoisonOrderPlaced(cluster: Cluster, orderId: string
     ]);
   } finally {
     await publisher.disconnect();
+    await transport.close();
   }
 }

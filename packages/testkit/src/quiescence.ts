@@ -1,37 +1,15 @@
-import { Topics } from '@orderflow/contracts';
-import { createKafka, parseBrokers } from '@orderflow/messaging';
+import { ALL_TOPICS } from '@orderflow/contracts';
+import { testTransport } from './broker';
 import type { Cluster } from './cluster';
-import { kafkaBrokers } from './infrastructure';
-import { SERVICES, type ServiceName } from './service-process';
-
-const CONSUMES: Record<ServiceName, string[]> = {
-  orders: [Topics.payments, Topics.inventory, Topics.products, Topics.shipping],
-  payment: [Topics.orders],
-  inventory: [Topics.orders],
-  shipping: [Topics.orders],
-};
+import { SERVICES } from './service-process';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Sum over every consumer group of (end offset − committed offset), plus every outbox row still unpublished. */
+/** What every consumer group has still to handle, as the broker counts it, plus every outbox row still unpublished. */
 export async function backlog(cluster: Cluster): Promise<{ lag: number; outbox: number }> {
-  const kafka = createKafka({ brokers: parseBrokers(kafkaBrokers()), clientId: 'orderflow-testkit' });
-  const admin = kafka.admin();
-  await admin.connect();
+  const transport = testTransport(cluster.options.topicPrefix, 'orderflow-testkit');
   try {
-    let lag = 0;
-    for (const service of SERVICES) {
-      const topics = CONSUMES[service].map((t) => `${cluster.options.topicPrefix}${t}`);
-      const committed = await admin.fetchOffsets({ groupId: `${cluster.options.topicPrefix}${service}`, topics });
-      for (const topic of topics) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const group = committed.find((c) => c.topic === topic);
-        for (const end of ends) {
-          const done = Number(group?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
-          lag += Number(end.high) - Math.max(done, Number(end.low), 0);
-        }
-      }
-    }
+    const lag = (await transport.lag(ALL_TOPICS)).reduce((sum, l) => sum + l.lag, 0);
     let outbox = 0;
     for (const service of SERVICES) {
       const [row] = await cluster.query<{ n: string }>(service, 'SELECT count(*) AS n FROM outbox');
@@ -39,7 +17,7 @@ export async function backlog(cluster: Cluster): Promise<{ lag: number; outbox: 
     }
     return { lag, outbox };
   } finally {
-    await admin.disconnect();
+    await transport.close();
   }
 }
 

@@ -1,16 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ALL_TOPICS } from '@orderflow/contracts';
-import {
-  KafkaPublisher,
-  createKafka,
-  listDeadLetters,
-  parseBrokers,
-  redriveDeadLetters,
-  type DeadLetter,
-  type DeadLetterFilter,
-  type Kafka,
-} from '@orderflow/messaging';
-import { CONFIG } from '@orderflow/service-kit';
+import type { DeadLetter, DeadLetterFilter, Transport } from '@orderflow/messaging';
+import { CONFIG, transportFor } from '@orderflow/service-kit';
 import type { Static } from '@sinclair/typebox';
 import type { OrdersConfigSchema } from '../config';
 
@@ -49,8 +40,8 @@ const PROBE_TIMEOUT_MS = 2_000;
 @Injectable()
 export class Operations implements OnApplicationShutdown {
   private readonly urls: Map<string, string>;
-  private kafkaClient: Kafka | undefined;
-  private publisher: KafkaPublisher | undefined;
+  /** Opened on first use and kept: the view refreshes every few seconds. */
+  private transportClient: Transport | undefined;
 
   constructor(@Inject(CONFIG) private readonly config: Static<typeof OrdersConfigSchema>) {
     this.urls = new Map([
@@ -81,19 +72,16 @@ export class Operations implements OnApplicationShutdown {
   }
 
   async deadLetters(filter: DeadLetterFilter & { topic?: string }): Promise<DeadLetterView[]> {
-    const letters = await listDeadLetters(this.kafka(), {
+    const letters = await this.transport().listDeadLetters({
       topics: filter.topic ? [filter.topic] : ALL_TOPICS,
-      prefix: this.config.KAFKA_TOPIC_PREFIX,
       ...pick(filter),
     });
     return letters.map(view);
   }
 
   async redrive(options: DeadLetterFilter & { topic: string; dryRun: boolean }) {
-    this.publisher ??= new KafkaPublisher(this.kafka(), this.config.KAFKA_TOPIC_PREFIX);
-    const result = await redriveDeadLetters(this.kafka(), this.publisher, {
+    const result = await this.transport().redriveDeadLetters({
       topic: options.topic,
-      prefix: this.config.KAFKA_TOPIC_PREFIX,
       dryRun: options.dryRun,
       ...pick(options),
     });
@@ -105,38 +93,20 @@ export class Operations implements OnApplicationShutdown {
     };
   }
 
-  /** Per service (its consumer group): end offset minus committed offset, over every partition it consumes. */
+  /** Per service (its consumer group): what it has still to handle on every topic it consumes, as the broker counts it. */
   private async consumerLag(): Promise<Map<string, number>> {
-    const admin = this.kafka().admin();
-    await admin.connect();
-    try {
-      const prefix = this.config.KAFKA_TOPIC_PREFIX;
-      const lag = new Map<string, number>();
-      const ends = new Map<string, { partition: number; high: string; low: string }[]>();
-      for (const name of SERVICE_NAMES) {
-        let total = 0;
-        for (const { topic, partitions } of await admin.fetchOffsets({ groupId: `${prefix}${name}` })) {
-          if (!ends.has(topic)) ends.set(topic, await admin.fetchTopicOffsets(topic));
-          for (const end of ends.get(topic)!) {
-            const done = Number(partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
-            total += Number(end.high) - Math.max(done, Number(end.low), 0);
-          }
-        }
-        lag.set(name, total);
-      }
-      return lag;
-    } finally {
-      await admin.disconnect();
-    }
+    const lag = new Map<string, number>(SERVICE_NAMES.map((name) => [name, 0]));
+    for (const { group, lag: n } of await this.transport().lag(ALL_TOPICS)) lag.set(group, (lag.get(group) ?? 0) + n);
+    return lag;
   }
 
-  private kafka(): Kafka {
-    this.kafkaClient ??= createKafka({ brokers: parseBrokers(this.config.KAFKA_BROKERS), clientId: 'orderflow-orders-ops' });
-    return this.kafkaClient;
+  private transport(): Transport {
+    this.transportClient ??= transportFor(this.config, { clientId: 'orderflow-orders-ops' });
+    return this.transportClient;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.publisher?.disconnect().catch(() => undefined);
+    await this.transportClient?.close().catch(() => undefined);
   }
 }
 

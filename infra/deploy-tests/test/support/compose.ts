@@ -7,7 +7,7 @@ export interface ComposeService {
   command?: string[] | string;
   entrypoint?: string[] | string;
   environment?: Record<string, string | number | boolean | null> | string[];
-  depends_on?: Record<string, { condition: string }> | string[];
+  depends_on?: Record<string, { condition: string; required?: boolean }> | string[];
   ports?: (string | { target: number; published?: string | number; host_ip?: string })[];
   volumes?: (string | Record<string, unknown>)[];
   healthcheck?: { test: string[] | string; disable?: boolean };
@@ -117,4 +117,58 @@ export function portsOf(service: ComposeService): { hostIp?: string; published?:
 
 export function buildArgs(service: ComposeService): Record<string, string> | undefined {
   return typeof service.build === 'object' ? service.build.args : undefined;
+}
+
+/** The dependencies Compose refuses to start without (`required` is true unless said otherwise). */
+export function requiredDependenciesOf(service: ComposeService): string[] {
+  const deps = service.depends_on ?? {};
+  if (Array.isArray(deps)) return deps;
+  return Object.entries(deps)
+    .filter(([, d]) => d.required !== false)
+    .map(([name]) => name);
+}
+
+/**
+ * The services `docker compose --profile <each of profiles> up` runs: those without
+ * profiles and those with one of the given profiles. Throws as Compose does when an
+ * enabled service requires one that is not enabled.
+ */
+export function enabledServices(file: ComposeFile, profiles: string[]): string[] {
+  const enabled = Object.entries(file.services)
+    .filter(([, s]) => {
+      const own = (s['profiles'] as string[] | undefined) ?? [];
+      return own.length === 0 || own.some((p) => profiles.includes(p));
+    })
+    .map(([name]) => name);
+  for (const name of enabled) {
+    for (const dep of requiredDependenciesOf(file.services[name]!))
+      if (!enabled.includes(dep))
+        throw new Error(`service ${name} depends on ${dep}, which is not enabled with profiles [${profiles.join(', ')}]`);
+  }
+  return enabled.sort();
+}
+
+export interface ComposeCommand {
+  /** The line as written. */
+  line: string;
+  env: Record<string, string>;
+  profiles: string[];
+  /** --scale service=n */
+  scale: Record<string, number>;
+}
+
+/** Every `[VAR=value ...] docker compose ... up` line of a text (docs, comments). */
+export function composeUpCommands(text: string): ComposeCommand[] {
+  return [...text.matchAll(/^(?:\s*#)?\s*((?:[A-Z_]+=\S*\s+)*)docker compose ((?:--?[\w-]+(?:[ =]\S+)?\s+)*)up\b(.*)$/gm)].map(
+    (m) => {
+      const [, assignments = '', before = '', after = ''] = m;
+      const flags = `${before} ${after}`;
+      return {
+        line: m[0].trim(),
+        env: Object.fromEntries([...assignments.matchAll(/([A-Z_]+)=(\S*)/g)].map((a) => [a[1]!, a[2]!])),
+        profiles: [...flags.matchAll(/--profile[ =](\S+)/g)].map((p) => p[1]!),
+        scale: Object.fromEntries([...flags.matchAll(/--scale[ =]([\w-]+)=(\d+)/g)].map((p) => [p[1]!, Number(p[2])])),
+      };
+    },
+  );
 }

@@ -149,8 +149,9 @@ export function strictCrdSchema(schema: Record<string, unknown>): Record<string,
 }
 
 /** Where the schema of each kind this project renders comes from; anything else is refused. */
-const CNPG_TYPES: Record<string, string> = {
+const CRD_TYPES: Record<string, string> = {
   'postgresql.cnpg.io/v1/Cluster': "import('@cdk8s-kit/crds/pg').ClusterProps",
+  'rabbitmq.com/v1beta1/RabbitmqCluster': `import('${path.join(__dirname, 'rabbitmq-cluster')}').RabbitmqClusterProps`,
 };
 
 /**
@@ -158,7 +159,8 @@ const CNPG_TYPES: Record<string, string> = {
  * - Kubernetes kinds and KEDA: the JSON Schema validators of kubernetes-models /
  *   @kubernetes-models/keda, plus the TypeScript model walk for unknown fields;
  * - Strimzi: the CRDs generated for the pinned Strimzi release, compiled with Ajv;
- * - CloudNativePG: the CRD-generated TypeScript model of @cdk8s-kit/crds.
+ * - CloudNativePG: the CRD-generated TypeScript model of @cdk8s-kit/crds;
+ * - RabbitMQ Cluster Operator: the model in rabbitmq-cluster.ts (see there why).
  * An object of any other kind fails: no schema, no pass.
  */
 export class ManifestValidator {
@@ -176,7 +178,7 @@ export class ManifestValidator {
       const apiVersion = group ? `${group}/${version}` : version;
       const module = kubernetesModelsModule(apiVersion, kind);
       if (module) typeExpressions[key] = `import('${module}').I${kind}`;
-      else if (CNPG_TYPES[key]) typeExpressions[key] = CNPG_TYPES[key];
+      else if (CRD_TYPES[key]) typeExpressions[key] = CRD_TYPES[key];
     }
     this.types = new TypeChecker(typeExpressions, DEPLOY_TESTS);
     const crdDir = tools.ensureStrimziCrds();
@@ -227,7 +229,7 @@ export class ManifestValidator {
       return [...this.types.check(key, props), ...this.types.check('ObjectMeta', object.metadata, '$.metadata')];
     }
     return [
-      `no schema for ${key}: it cannot be validated (Strimzi ${STRIMZI_VERSION} CRDs, CloudNativePG Cluster, KEDA, Prometheus Operator, Kubernetes)`,
+      `no schema for ${key}: it cannot be validated (Strimzi ${STRIMZI_VERSION} CRDs, CloudNativePG Cluster, RabbitmqCluster, KEDA, Prometheus Operator, Kubernetes)`,
     ];
   }
 }
@@ -237,4 +239,44 @@ function splitGvk(key: string): [string, string, string] {
   const kind = parts.pop()!;
   const version = parts.pop()!;
   return [parts.join('/'), version, kind];
+}
+
+/** Names that hold credentials (as packages/service-kit hides them in its boot errors). */
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|(^|_)KEY($|_)|ACCESS_KEY/i;
+/** user:password@ in a URL. */
+const URL_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
+/** An AWS access key id. */
+const AWS_KEY_ID = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
+
+/**
+ * Secrets written into rendered objects, each as `Kind/name: where`: a Secret with
+ * data, an environment variable or ConfigMap entry named like a credential with a
+ * literal value, any string holding a password in a URL or an AWS key id. Secrets are
+ * created in the cluster (README.md) or by operators, and only referenced here.
+ */
+export function secretLiterals(objects: K8sObject[]): string[] {
+  const found: string[] = [];
+  for (const object of objects) {
+    const where = `${object.kind}/${object.metadata.name}`;
+    if (object.kind === 'Secret' && (object['data'] || object['stringData'])) found.push(`${where}: holds data`);
+    if (object.kind === 'ConfigMap') {
+      for (const name of Object.keys((object['data'] as Record<string, string> | undefined) ?? {}))
+        if (SECRET_NAME.test(name)) found.push(`${where}: data.${name}`);
+    }
+    const walk = (node: unknown, at: string): void => {
+      if (typeof node === 'string') {
+        if (URL_PASSWORD.test(node) || AWS_KEY_ID.test(node)) found.push(`${where}: ${at} holds a credential`);
+      } else if (Array.isArray(node)) {
+        node.forEach((item, i) => walk(item, `${at}[${i}]`));
+      } else if (node && typeof node === 'object') {
+        const entry = node as { name?: unknown; value?: unknown };
+        // An env entry: { name, value } — a credential must come through valueFrom.
+        if (typeof entry.name === 'string' && 'value' in entry && SECRET_NAME.test(entry.name))
+          found.push(`${where}: ${at} sets ${entry.name} literally`);
+        for (const [key, value] of Object.entries(node)) walk(value, `${at}.${key}`);
+      }
+    };
+    walk(object, '$');
+  }
+  return found;
 }

@@ -45,6 +45,13 @@ export function defaultOf(app: string, variable: string): unknown {
   return entry.default;
 }
 
+/**
+ * Read by the AWS SDK's default credential chain (BROKER=sqs), not by a service's
+ * schema: Compose hands ElasticMQ's placeholder credentials through them. On AWS the
+ * chain finds a role instead (IRSA), so no manifest sets them.
+ */
+export const AWS_SDK_CREDENTIALS: readonly string[] = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+
 export interface EnvProblem {
   variable: string;
   problem: string;
