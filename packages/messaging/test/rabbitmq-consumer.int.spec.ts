@@ -249,7 +249,9 @@ describe('RabbitMQ subscriber', () => {
     expect(result).toEqual({ redriven: listed, alreadyRedriven: [], withoutGroup: [] });
     await waitFor(() => payment.length === 1, { what: 'the redriven event' });
     expect(payment).toEqual([event.id]);
-    expect(await transport.listDeadLetters({ topics: ['orders.events'] })).toEqual([]);
+    const kept = await transport.listDeadLetters({ topics: ['orders.events'] });
+    expect(kept.map((l) => [l.headers['ce_id'], l.redriven])).toEqual([[event.id, true]]);
+    expect((await transport.redriveDeadLetters({ topic: 'orders.events' })).alreadyRedriven).toEqual(kept);
     await settle(300);
     expect(inventory).toEqual([event.id]);
   });

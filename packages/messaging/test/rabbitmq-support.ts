@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as amqp from 'amqplib';
 import { RabbitMqTransport, type RabbitMqTransportOptions } from '../src';
-import { topologyNames } from '../src/rabbitmq/topology';
 import { randomSuffix } from './support';
 
 export const RABBITMQ_URL = process.env['RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -17,7 +16,6 @@ const run = promisify(execFile);
 export class RabbitSandbox {
   readonly prefix = `it-${randomSuffix()}.`;
   private readonly closers: (() => Promise<unknown>)[] = [];
-  private readonly extraExchanges = new Set<string>();
 
   constructor(readonly partitions = 2) {}
 
@@ -33,11 +31,6 @@ export class RabbitSandbox {
     this.closers.push(close);
   }
 
-  /** Registers an exchange made some other way, for deletion. */
-  trackExchange(name: string): void {
-    this.extraExchanges.add(name);
-  }
-
   /** A raw connection for what the transport does not do (declaring odd shapes, inspecting queues); closed at cleanup. */
   async connection(): Promise<amqp.ChannelModel> {
     const connection = await amqp.connect(RABBITMQ_URL);
@@ -46,24 +39,13 @@ export class RabbitSandbox {
     return connection;
   }
 
+  /** Closes what was registered, then deletes the sandbox's topology. */
   async cleanup(): Promise<void> {
     for (const close of this.closers.splice(0).reverse()) await close().catch(() => undefined);
-    const connection = await amqp.connect(RABBITMQ_URL);
-    try {
-      const { exchanges, queues } = topologyNames({ prefix: this.prefix, partitions: this.partitions });
-      for (const name of queues) await deleteQuietly(connection, (ch) => ch.deleteQueue(name));
-      for (const name of [...exchanges, ...this.extraExchanges]) await deleteQuietly(connection, (ch) => ch.deleteExchange(name));
-    } finally {
-      await connection.close();
-    }
+    const transport = new RabbitMqTransport({ url: RABBITMQ_URL, clientId: 'it-rabbitmq-cleanup', topicPrefix: this.prefix, partitions: this.partitions });
+    await transport.tearDown();
+    await transport.close();
   }
-}
-
-async function deleteQuietly(connection: amqp.ChannelModel, remove: (channel: amqp.Channel) => Promise<unknown>): Promise<void> {
-  const channel = await connection.createChannel();
-  channel.on('error', () => undefined);
-  await remove(channel).catch(() => undefined);
-  await channel.close().catch(() => undefined);
 }
 
 /** Closes the broker side of every connection whose name starts with `namePrefix`, as a crash or a network cut would look to the client. */

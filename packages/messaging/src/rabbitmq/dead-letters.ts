@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { dlqTopicOf } from '@orderflow/contracts';
 import type * as amqp from 'amqplib';
-import { matchesFilter, type DeadLetter, type DeadLetterQuery, type RedriveOptions, type RedriveResult } from '../dead-letters';
-import { DEAD_LETTER_HEADER_PREFIX, DeadLetterHeaders, EVENT_TYPE_HEADER } from '../headers';
+import { matchesFilter, redriveMessage, type DeadLetter, type DeadLetterQuery, type RedriveOptions, type RedriveResult } from '../dead-letters';
+import { DeadLetterHeaders, EVENT_TYPE_HEADER } from '../headers';
 import type { OutgoingMessage } from '../publisher';
 import type { Publisher } from '../transport';
 import { closeQuietly, openChannel } from './connection';
@@ -53,8 +54,7 @@ async function takeAll(connection: amqp.ChannelModel, naming: Naming, topic: str
           type: headers[EVENT_TYPE_HEADER],
           group: headers[DeadLetterHeaders.consumerGroup],
           error: headers[DeadLetterHeaders.error],
-          // A redriven letter leaves the queue, so none is ever marked.
-          redriven: false,
+          redriven: headers[DeadLetterHeaders.redrivenAt] !== undefined,
         },
       });
     }
@@ -78,14 +78,14 @@ export async function listRabbitDeadLetters(connection: amqp.ChannelModel, namin
 }
 
 /**
- * Republishes the matching letters of `<topic>.dlq` to `<topic>`, each addressed
- * to the group that parked it (`dlq-redrive-for`; the other groups' queues receive
- * it too and skip it), routed to the partition of its key. A letter is acknowledged,
- * and so leaves the dead-letter queue, only once the broker confirmed its
- * republished copy; the rest goes back to the queue in order. So a letter is never
- * redriven twice and `alreadyRedriven` is always empty on RabbitMQ. A crash between
- * the confirm and the acknowledgement redrives it again next time, which the
- * consumers' inboxes absorb.
+ * Republishes the matching letters of `<topic>.dlq` not redriven before to
+ * `<topic>`, each addressed to the group that parked it (`dlq-redrive-for`; the
+ * other groups' queues receive it too and skip it), routed to the partition of its
+ * key. Once the broker confirmed it, a copy of the letter marked `dlq-redriven-at`
+ * is parked again and the original acknowledged, so the letter stays listed and a
+ * second redrive counts it as already redriven; the rest goes back to the queue in
+ * order. A crash between the confirms and the acknowledgement leaves the original
+ * unmarked, to be redriven again next time, which the consumers' inboxes absorb.
  */
 export async function redriveRabbitDeadLetters(
   connection: amqp.ChannelModel,
@@ -106,16 +106,20 @@ export async function redriveRabbitDeadLetters(
   const { channel, taken } = await takeAll(connection, naming, options.topic);
   try {
     const matching = taken.filter((t) => matchesFilter(t.letter, options));
-    const redriven = matching.filter((t) => t.letter.group !== undefined);
+    const fresh = matching.filter((t) => !t.letter.redriven);
+    const toRedrive = fresh.filter((t) => t.letter.group !== undefined);
     const result: RedriveResult = {
-      redriven: redriven.map((t) => t.letter),
-      alreadyRedriven: [],
-      withoutGroup: matching.filter((t) => t.letter.group === undefined).map((t) => t.letter),
+      redriven: toRedrive.map((t) => t.letter),
+      alreadyRedriven: matching.filter((t) => t.letter.redriven).map((t) => t.letter),
+      withoutGroup: fresh.filter((t) => t.letter.group === undefined).map((t) => t.letter),
     };
     if (options.dryRun) return result;
-    for (let i = 0; i < redriven.length; i += REDRIVE_CHUNK) {
-      const chunk = redriven.slice(i, i + REDRIVE_CHUNK);
+    const redrivenAt = new Date().toISOString();
+    for (let i = 0; i < toRedrive.length; i += REDRIVE_CHUNK) {
+      const chunk = toRedrive.slice(i, i + REDRIVE_CHUNK);
       await publisher.send(chunk.map((t) => redriveMessage(t.letter)));
+      // The letter stays on record, marked, as Kafka keeps it: its marked copy replaces it at the end of the queue.
+      await publisher.send(chunk.map((t) => markedRedriven(t.letter, redrivenAt)));
       for (const t of chunk) channel.ack(t.message);
     }
     return result;
@@ -125,8 +129,6 @@ export async function redriveRabbitDeadLetters(
   }
 }
 
-function redriveMessage(letter: DeadLetter): OutgoingMessage {
-  const headers = Object.fromEntries(Object.entries(letter.headers).filter(([name]) => !name.startsWith(DEAD_LETTER_HEADER_PREFIX)));
-  headers[DeadLetterHeaders.redriveFor] = letter.group!;
-  return { topic: letter.topic, key: letter.key ?? '', value: letter.value ?? '', headers };
+function markedRedriven(letter: DeadLetter, at: string): OutgoingMessage {
+  return { topic: dlqTopicOf(letter.topic), key: letter.key ?? '', value: letter.value ?? '', headers: { ...letter.headers, [DeadLetterHeaders.redrivenAt]: at } };
 }

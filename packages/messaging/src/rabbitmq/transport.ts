@@ -7,7 +7,7 @@ import { listRabbitDeadLetters, redriveRabbitDeadLetters } from './dead-letters'
 import { rabbitLag } from './lag';
 import { RabbitMqPublisher } from './publisher';
 import { RabbitMqSubscriber } from './subscriber';
-import { declareTopology, type Naming } from './topology';
+import { declareTopology, topologyNames, type Naming } from './topology';
 
 export interface RabbitMqTransportOptions extends TransportOptions {
   /** `amqp://user:password@host:5672/vhost` (RABBITMQ_URL). */
@@ -94,6 +94,21 @@ export class RabbitMqTransport implements Transport {
 
   async redriveDeadLetters(options: Parameters<Transport['redriveDeadLetters']>[0]): Promise<RedriveResult> {
     return redriveRabbitDeadLetters(await this.adminConnection(), this.parking(), this.naming, options);
+  }
+
+  /** Deletes this prefix's queues (with their messages) and exchanges: for tests and throw-away environments. */
+  async tearDown(): Promise<void> {
+    if (!this.naming.prefix) throw new Error('RabbitMqTransport.tearDown needs a topic prefix: it would delete the live topology');
+    const connection = await this.adminConnection();
+    const { exchanges, queues } = topologyNames(this.naming);
+    // A delete of something missing may close its channel: one channel per name.
+    const remove = async (work: (channel: amqp.Channel) => Promise<unknown>): Promise<void> => {
+      const channel = await openChannel(connection);
+      await work(channel).catch(() => undefined);
+      await closeQuietly(channel);
+    };
+    for (const queue of queues) await remove((channel) => channel.deleteQueue(queue));
+    for (const exchange of exchanges) await remove((channel) => channel.deleteExchange(exchange));
   }
 
   /** Closes the publishers' and the admin connection, and any subscriber its owner did not stop. */
