@@ -5,8 +5,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { percentile, latencySummary, sustainedVerdict, maxSustained, shouldStop, perOrder } = require('./stats.cjs');
 const { deriveFloorWork, messagesOfOrder, WorkCredit } = require('./floor-work.cjs');
-const { parseKafkaRequests, lagOf } = require('./observe.cjs');
-const { parseOptions, OptionError } = require('./options.cjs');
+const { parseBrokerRequests, requestDelta, lagOf } = require('./observe.cjs');
+const { parseOptions, OptionError, expectedSeconds } = require('./options.cjs');
 const { renderSvg, table } = require('./report.cjs');
 const { orderNumber, SKUS } = require('./workload.cjs');
 
@@ -119,17 +119,26 @@ test('deriveFloorWork turns the measured sweep into per-order and per-message wo
   assert.throws(() => deriveFloorWork({ orders: 0 }), /no accepted orders/);
 });
 
-test('parseKafkaRequests sums the counter by api over label sets, undefined when absent', () => {
+test('parseBrokerRequests sums the counter by api over clients, undefined when absent', () => {
   const text = [
-    '# HELP orderflow_kafka_requests_total Kafka requests',
-    '# TYPE orderflow_kafka_requests_total counter',
-    'orderflow_kafka_requests_total{api="Produce",service="orders"} 12',
-    'orderflow_kafka_requests_total{service="orders",api="Produce",client="relay"} 3',
-    'orderflow_kafka_requests_total{api="OffsetCommit",service="orders"} 5',
+    '# HELP orderflow_broker_requests_total Requests made to the message broker',
+    '# TYPE orderflow_broker_requests_total counter',
+    'orderflow_broker_requests_total{client="producer",api="Produce"} 12',
+    'orderflow_broker_requests_total{api="Produce",client="admin"} 3',
+    'orderflow_broker_requests_total{client="consumer",api="OffsetCommit"} 5',
     'orderflow_events_published_total{service="orders"} 99',
   ].join('\n');
-  assert.deepEqual(parseKafkaRequests(text), { Produce: 15, OffsetCommit: 5 });
-  assert.equal(parseKafkaRequests('process_cpu_seconds_total 1\n'), undefined);
+  assert.deepEqual(parseBrokerRequests(text), { Produce: 15, OffsetCommit: 5 });
+  assert.equal(parseBrokerRequests('process_cpu_seconds_total 1\n'), undefined);
+  // The old name is not read: a service still exporting it would be counted as not reporting.
+  assert.equal(parseBrokerRequests('orderflow_kafka_requests_total{api="Produce"} 1\n'), undefined);
+});
+
+test('requestDelta sums a step over the services that reported at both ends', () => {
+  const before = [{ publish: 10, ack: 4 }, undefined, { publish: 1 }];
+  const after = [{ publish: 15, ack: 6, consume: 3 }, { publish: 99 }, { publish: 2 }];
+  assert.deepEqual(requestDelta(before, after), { byApi: { publish: 6, ack: 2, consume: 3 }, services: 2 });
+  assert.equal(requestDelta([undefined], [{ publish: 1 }]), undefined);
 });
 
 test('lagOf counts what each group still has to read', () => {
@@ -159,6 +168,28 @@ test('options: defaults, overrides, and errors that name the option', () => {
   assert.throws(() => parseOptions(['--rates']), /--rates/);
 });
 
+test('options: --broker takes one broker, a list or all, kafka by default', () => {
+  assert.deepEqual(parseOptions([]).brokers, ['kafka']);
+  assert.deepEqual(parseOptions(['--broker', 'sqs']).brokers, ['sqs']);
+  assert.deepEqual(parseOptions(['--broker=all']).brokers, ['kafka', 'rabbitmq', 'sqs']);
+  assert.deepEqual(parseOptions(['--broker', 'rabbitmq,kafka']).brokers, ['rabbitmq', 'kafka']);
+  assert.throws(() => parseOptions(['--broker', 'nats']), /--broker: unknown broker "nats"/);
+  assert.throws(() => parseOptions(['--broker', 'sqs,sqs']), /twice/);
+  assert.throws(() => parseOptions(['--broker']), /--broker needs/);
+});
+
+test('the expected duration counts each broker, the floor on Kafka only, and the budget caps each', () => {
+  const short = parseOptions(['--broker', 'all', '--rates', '50,100,200', '--seconds', '10', '--no-floor']);
+  const one = expectedSeconds({ ...short, brokers: ['sqs'] }).typical;
+  assert.equal(expectedSeconds(short).typical, 3 * one);
+  const withFloor = parseOptions(['--broker', 'all', '--rates', '50,100,200', '--seconds', '10']);
+  assert.ok(expectedSeconds(withFloor).typical > 3 * one);
+  assert.equal(expectedSeconds({ ...withFloor, brokers: ['rabbitmq'] }).typical, one);
+  const long = parseOptions(['--broker', 'all', '--budget', '60']);
+  assert.equal(expectedSeconds(long).typical, 180);
+  assert.ok(expectedSeconds(long).atMost >= 180);
+});
+
 test('the order mix has 1-3 lines of distinct SKUs and declines every tenth order', () => {
   const lines = new Set();
   for (let n = 0; n < 1000; n++) {
@@ -184,7 +215,8 @@ test('the plot is standalone SVG and the table has a row per rate', () => {
     drainMs: 100,
     cpu: { perOrder: { total: 5 } },
     pg: { commitsPerOrder: 20 },
-    kafka: {},
+    requests: { produce: 0.5, ack: 1.25, total: 9 },
+    brokerRssMb: 512.4,
   });
   const svg = renderSvg({
     title: 'a <title>',
@@ -195,9 +227,11 @@ test('the plot is standalone SVG and the table has a row per rate', () => {
   assert.doesNotMatch(svg, /<script|href=|@import|url\(/);
   assert.match(svg, /a &lt;title&gt;/);
   assert.doesNotMatch(svg, /NaN|undefined/);
-  const text = table([step(50, true), { rate: 100, skipped: 'two consecutive rates not sustained' }]);
+  const text = table([step(50, true), { rate: 100, skipped: 'two consecutive rates not sustained' }], { broker: 'RabbitMQ' });
   assert.equal(text.split('\n').length, 3);
   assert.match(text, /100 {2}skipped: two consecutive/);
+  assert.match(text.split('\n')[0], /RabbitMQ ms\/order .*produce req\/order +ack req\/order +RabbitMQ RSS MB/);
+  assert.match(text.split('\n')[1], / 0\.50 +1\.25 +512 +yes$/);
 });
 
 test('max sustained rates compare with the relation the sweep grid allows', () => {
@@ -215,4 +249,178 @@ test('max sustained rates compare with the relation the sweep grid allows', () =
   const bothAtTop = compareCapacity(sweep([20, true]), sweep([20, true]));
   assert.equal(bothAtTop.relation, undefined);
   assert.equal(compareCapacity(sweep([20, false]), []).relation, undefined);
+});
+
+// ── brokers ─────────────────────────────────────────────────────────────────
+const { brokerAddress, isBrokerProcess, requestsPerOrder } = require('./brokers.cjs');
+const { commonRates, comparisonRate, comparisonTable, renderCompareSvg } = require('./compare.cjs');
+
+// Command lines as /proc/<pid>/cmdline shows them (NULs as spaces), from machines the bench ran on.
+const CMDLINES = {
+  kafka:
+    'java -Xms256m -Xmx1g -server -XX:+UseG1GC -Dkafka.logs.dir=/work/main/.cache/kafka/logs -cp /work/main/.cache/kafka/libs/* kafka.Kafka /work/main/.cache/kafka/config/server.properties',
+  rabbitDebian:
+    '/usr/lib/erlang/erts-13.1.5/bin/beam.smp -W w -MBas ageffcbf -P 1048576 -t 5000000 -B i -- -root /usr/lib/erlang -bindir /usr/lib/erlang/erts-13.1.5/bin -progname erl -- -home /var/lib/rabbitmq -- -pa  -noshell -noinput -s rabbit boot -boot start_sasl -syslog logger [] -noshell -noinput -- -kernel inet_dist_use_interface {127,0,0,1} -- ',
+  rabbitSname:
+    '/usr/local/lib/erlang/erts-14.2/bin/beam.smp -W w -K true -- -root /usr/local/lib/erlang -progname erl -- -home /root -- -pa -noshell -noinput -sname rabbit@myhost -boot /usr/local/lib/rabbitmq/releases/start_sasl -kernel inet_default_connect_options [{nodelay,true}]',
+  elasticmq:
+    'java -Xms64m -Xmx256m -XX:+UseSerialGC -Djava.awt.headless=true -Dconfig.file=/work/main/.cache/elasticmq/config/elasticmq.conf -cp /work/main/.cache/elasticmq/libs/* org.elasticmq.server.Main',
+  epmd: '/usr/lib/erlang/erts-13.1.5/bin/epmd -daemon',
+  erlChild: 'erl_child_setup 1024',
+  otherBeam:
+    '/usr/lib/erlang/erts-13.1.5/bin/beam.smp -- -root /usr/lib/erlang -progname erl -- -home /root -- -sname couch@localhost -s couch',
+  rabbitCtl:
+    '/usr/lib/erlang/erts-13.1.5/bin/beam.smp -B -- -root /usr/lib/erlang -progname erl -- -home /var/lib/rabbitmq -- -noshell -noinput -hidden -sname rabbitmqcli-595-rabbit@myhost -s rabbitmqctl_escript main',
+  kafkaClient: 'node /work/wt/bench/scripts/bench/floor-worker.cjs producer',
+  kafkaTool: 'java -cp /work/main/.cache/kafka/libs/* kafka.admin.TopicCommand --list',
+  mvn: 'java -classpath /usr/share/maven/boot/plexus-classworlds-2.x.jar org.codehaus.plexus.classworlds.launcher.Launcher -f infra/elasticmq/pom.xml dependency:copy-dependencies',
+  sh: 'bash infra/elasticmq/elasticmq.sh start org.elasticmq.server.Main',
+};
+
+test('the broker process is recognised by its command line, and nothing else is', () => {
+  const matches = (broker) =>
+    Object.entries(CMDLINES)
+      .filter(([, cmd]) => isBrokerProcess(broker, cmd))
+      .map(([name]) => name);
+  assert.deepEqual(matches('kafka'), ['kafka']);
+  assert.deepEqual(matches('rabbitmq'), ['rabbitDebian', 'rabbitSname']);
+  assert.deepEqual(matches('sqs'), ['elasticmq']);
+  assert.equal(isBrokerProcess('nats', CMDLINES.kafka), false);
+});
+
+test('brokerAddress reads the services’ variables with their defaults', () => {
+  assert.deepEqual(brokerAddress('kafka', {}), { host: '127.0.0.1', port: 9092 });
+  assert.deepEqual(brokerAddress('kafka', { KAFKA_BROKERS: 'k1:19092,k2:19092' }), { host: 'k1', port: 19092 });
+  assert.deepEqual(brokerAddress('rabbitmq', {}), { host: '127.0.0.1', port: 5672 });
+  assert.deepEqual(brokerAddress('rabbitmq', { RABBITMQ_URL: 'amqp://guest:guest@mq:5673/%2f' }), { host: 'mq', port: 5673 });
+  assert.deepEqual(brokerAddress('sqs', {}), { host: '127.0.0.1', port: 9324 });
+  assert.deepEqual(brokerAddress('sqs', { SQS_ENDPOINT: 'http://localhost:9325' }), { host: 'localhost', port: 9325 });
+});
+
+test('requestsPerOrder names produce and ack on every broker and lists the busiest apis', () => {
+  const kafka = requestsPerOrder({ Produce: 50, Fetch: 400, OffsetCommit: 120, Heartbeat: 0 }, 100);
+  assert.deepEqual([kafka.produce, kafka.ack, kafka.total], [0.5, 1.2, 5.7]);
+  assert.deepEqual(kafka.top, [
+    ['Fetch', 4],
+    ['OffsetCommit', 1.2],
+    ['Produce', 0.5],
+  ]);
+  const rabbit = requestsPerOrder({ publish: 30, ack: 60, declare: 10, consume: 4 }, 10);
+  assert.deepEqual([rabbit.produce, rabbit.ack], [3, 6]);
+  const sqs = requestsPerOrder({ SendMessageBatch: 20, SendMessage: 2, DeleteMessageBatch: 30, ReceiveMessage: 500 }, 10);
+  assert.deepEqual([sqs.produce, sqs.ack, sqs.top[0][0]], [2.2, 3, 'ReceiveMessage']);
+  assert.equal(requestsPerOrder(undefined, 10), undefined);
+  assert.equal(requestsPerOrder({ Produce: 1 }, 0), undefined);
+});
+
+function brokerRun(broker, verdicts, extra = {}) {
+  const system = verdicts.map(([rate, sustained, p99]) =>
+    sustained === 'skipped'
+      ? { rate, skipped: 'two consecutive rates not sustained' }
+      : {
+          rate,
+          sustained,
+          completedPerSec: sustained ? rate : rate / 2,
+          latency: { p50: p99 / 3, p99 },
+          cpu: {
+            perOrder: { orders: 1, payment: 0.5, inventory: 0.5, shipping: 0.5, postgres: 2, broker: 1.5, total: 6 },
+            otherMsPerSec: 12,
+          },
+          pg: { commitsPerOrder: 9 },
+          requests: { produce: 0.4, ack: 0.9, total: 7.25 },
+          brokerRssMb: 300 + rate,
+        },
+  );
+  return {
+    broker,
+    system,
+    idle: { percentOfOneCore: { total: 1.5 }, broker: 0.8, pgCommitsPerSec: 2 },
+    invariants: { ok: true, violations: [] },
+    ...extra,
+  };
+}
+
+test('brokers are compared at the rates they all ran, costs at the highest rate all sustained', () => {
+  const kafka = brokerRun('kafka', [
+    [50, true, 90],
+    [100, true, 120],
+    [200, true, 300],
+  ]);
+  const rabbit = brokerRun('rabbitmq', [
+    [50, true, 80],
+    [100, true, 200],
+    [200, false, 4000],
+  ]);
+  const sqs = brokerRun('sqs', [
+    [50, true, 400],
+    [100, false, 3000],
+    [200, false, 9000],
+  ]);
+  assert.deepEqual(commonRates([kafka, rabbit, sqs]), [50, 100, 200]);
+  assert.deepEqual(comparisonRate([kafka, rabbit, sqs]), { rate: 50, sustainedByAll: true });
+  assert.deepEqual(comparisonRate([kafka, rabbit]), { rate: 100, sustainedByAll: true });
+  const none = brokerRun('sqs', [
+    [50, false, 3000],
+    [100, 'skipped'],
+  ]);
+  assert.deepEqual(commonRates([kafka, none]), [50]);
+  assert.deepEqual(comparisonRate([kafka, none]), { rate: 50, sustainedByAll: false });
+  // A broker that failed before measuring anything does not take the common rates away from the others.
+  const failed = { broker: 'sqs', system: [], error: 'ElasticMQ does not answer at 127.0.0.1:9324' };
+  assert.deepEqual(commonRates([kafka, rabbit, failed]), [50, 100, 200]);
+});
+
+test('the comparison table has a column per broker and a row per figure', () => {
+  const kafka = brokerRun(
+    'kafka',
+    [
+      [50, true, 90],
+      [100, true, 120],
+    ],
+    { floor: { steps: [{ rate: 50, sustained: true, cpu: { perOrder: { total: 1.23 } } }] } },
+  );
+  const rabbit = brokerRun('rabbitmq', [
+    [50, true, 80],
+    [100, false, 2400],
+  ]);
+  const failed = { broker: 'sqs', system: [], error: 'ElasticMQ does not answer at 127.0.0.1:9324' };
+  const text = comparisonTable([kafka, rabbit, failed]);
+  const lines = text.split('\n');
+  assert.match(lines[0], /^ +Kafka +RabbitMQ +SQS$/);
+  const rowOf = (label) => lines.find((l) => l.startsWith(label))?.split(/ {2,}/);
+  assert.deepEqual(rowOf('max sustained orders/s'), ['max sustained orders/s', '≥ 100', '50', 'failed']);
+  assert.deepEqual(rowOf('p50 / p99 ms at 100/s'), ['p50 / p99 ms at 100/s', '40 / 120', '800 / 2400 NO', 'n/a']);
+  assert.deepEqual(rowOf('CPU ms/order at 50/s: services'), ['CPU ms/order at 50/s: services', '2.50', '2.50', 'n/a']);
+  assert.deepEqual(rowOf('  broker')?.slice(-3), ['1.50', '1.50', 'n/a']);
+  assert.deepEqual(rowOf('broker req/order at 50/s')?.slice(1), ['0.40 / 0.90 / 7.3', '0.40 / 0.90 / 7.3', 'n/a']);
+  assert.deepEqual(rowOf('broker RSS MB at 50/s (max)')?.slice(1), ['350 (400)', '350 (400)', 'n/a']);
+  assert.deepEqual(rowOf('floor max sustained orders/s')?.slice(1), ['≥ 50', '—', '—']);
+  assert.deepEqual(rowOf('floor CPU ms/order at 50/s')?.slice(1), ['1.23', '—', '—']);
+  assert.match(text, /floor .* is Kafka-specific: it ran once/);
+  assert.match(comparisonTable([rabbit]), /Kafka-specific and did not run/);
+  assert.match(text, /SQS: ElasticMQ does not answer/);
+  assert.doesNotMatch(text, /NaN|undefined/);
+});
+
+test('the comparison plot is standalone SVG with a line per broker', () => {
+  const svg = renderCompareSvg({
+    title: 'brokers <compared>',
+    runs: [
+      brokerRun('kafka', [
+        [50, true, 90],
+        [100, true, 120],
+      ]),
+      brokerRun('rabbitmq', [
+        [50, true, 80],
+        [100, false, 2400],
+      ]),
+      { broker: 'sqs', system: [], error: 'failed' },
+    ],
+  });
+  assert.match(svg, /^<\?xml[^]*<svg [^]*<\/svg>\n$/);
+  assert.doesNotMatch(svg, /<script|href=|@import|url\(|NaN|undefined/);
+  assert.match(svg, /brokers &lt;compared&gt;/);
+  assert.equal((svg.match(/<polyline /g) ?? []).length, 6); // p99, p50 and completed/s for each broker that ran
+  assert.match(svg, />Kafka p99</);
+  assert.match(svg, />RabbitMQ completed\/s</);
 });

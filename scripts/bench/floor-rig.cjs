@@ -7,6 +7,8 @@ const { Client } = require('pg');
 const { Child } = require('./child.cjs');
 const { messagesOfOrder } = require('./floor-work.cjs');
 const { pgCounters, diffCounters, topicEnds, cpuSnapshot, cpuDelta } = require('./observe.cjs');
+const { requestsPerOrder } = require('./brokers.cjs');
+const { rssMb } = require('./procfs.cjs');
 const { latencySummary, perOrder, sustainedVerdict } = require('./stats.cjs');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -35,7 +37,7 @@ class FloorRig {
    * @param o.serverUrl     PostgreSQL server URL (no database)
    * @param o.database      scratch database name
    * @param o.stats         CountingClient on the `postgres` database
-   * @param o.postmaster, o.kafkaPid   for CPU accounting
+   * @param o.postmaster, o.brokerPid   for CPU accounting (the Kafka broker's pid)
    * @param o.onProgress    (text) => void
    */
   constructor(o) {
@@ -153,7 +155,7 @@ class FloorRig {
     return cpuSnapshot({
       pids: () => ({ producer: this.producer.pid, ...Object.fromEntries(this.consumers.map((c, i) => [`consumer${i}`, c.pid])) }),
       postmaster: this.postmaster,
-      kafka: this.kafkaPid,
+      broker: this.brokerPid,
     });
   }
 
@@ -218,7 +220,7 @@ class FloorRig {
     const consumersMs = Object.entries(cpu.ms)
       .filter(([k]) => k.startsWith('consumer'))
       .reduce((n, [, v]) => n + (v ?? 0), 0);
-    const split = { producer: cpu.ms.producer, consumers: consumersMs, postgres: cpu.ms.postgres, kafka: cpu.ms.kafka };
+    const split = { producer: cpu.ms.producer, consumers: consumersMs, postgres: cpu.ms.postgres, broker: cpu.ms.broker };
     const total = Object.values(split).reduce((n, v) => n + (v ?? 0), 0);
     const pg = diffCounters(pgBefore, pgAfter);
     const produced = Object.keys(endsAfter).reduce((n, t) => n + (endsAfter[t] - (endsBefore[t] ?? 0)), 0);
@@ -254,11 +256,12 @@ class FloorRig {
         commitsPerOrder: perOrder(pg.commits, accepted),
         rowsPerOrder: perOrder(pg.inserted + pg.updated + pg.deleted, accepted),
       },
-      kafka: {
-        producedPerOrder: perOrder(produced, accepted),
-        producePerOrder: perOrder((reqAfter.Produce ?? 0) - (reqBefore.Produce ?? 0), accepted),
-        offsetCommitPerOrder: perOrder((reqAfter.OffsetCommit ?? 0) - (reqBefore.OffsetCommit ?? 0), accepted),
-      },
+      producedPerOrder: perOrder(produced, accepted),
+      brokerRssMb: rssMb(this.brokerPid),
+      requests: requestsPerOrder(
+        Object.fromEntries(Object.entries(reqAfter).map(([api, n]) => [api, n - (reqBefore[api] ?? 0)])),
+        accepted,
+      ),
       sustained: verdict.sustained,
       reasons: verdict.reasons,
     };

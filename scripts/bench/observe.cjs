@@ -4,7 +4,7 @@
 // statistics views and the broker, each service's /metrics, and the orders
 // service's event log (the time of OrderPlaced and of the terminal event).
 const { Client } = require('pg');
-const { allProcesses, treeMs, ownAndReapedMs, machineBusyMs } = require('./procfs.cjs');
+const { allProcesses, treeMs, machineBusyMs } = require('./procfs.cjs');
 
 const TERMINAL = ['OrderCompleted', 'OrderCancelled'];
 
@@ -114,16 +114,18 @@ async function pgCounters(statsClient, databases) {
 
 const diffCounters = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]));
 
+const REQUESTS_METRIC = 'orderflow_broker_requests_total';
+
 /**
- * Sums `orderflow_kafka_requests_total{…api="X"…}` over label sets, by api.
- * Returns undefined when the service does not export the metric (yet).
+ * Sums `orderflow_broker_requests_total{client="…",api="X"}` over label sets
+ * (clients), by api. Returns undefined when the service does not export it.
  */
-function parseKafkaRequests(text) {
+function parseBrokerRequests(text) {
   let found = false;
   const byApi = {};
   for (const line of text.split('\n')) {
-    if (!line.startsWith('orderflow_kafka_requests_total')) continue;
-    const m = /^orderflow_kafka_requests_total(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!line.startsWith(REQUESTS_METRIC)) continue;
+    const m = /^orderflow_broker_requests_total(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
     if (!m) continue;
     found = true;
     const api = /(?:^|,)\s*api="([^"]*)"/.exec(m[1] ?? '')?.[1] ?? 'unknown';
@@ -132,13 +134,28 @@ function parseKafkaRequests(text) {
   return found ? byApi : undefined;
 }
 
-async function scrapeKafkaRequests(url) {
+async function scrapeBrokerRequests(url) {
   try {
     const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
-    return response.ok ? parseKafkaRequests(await response.text()) : undefined;
+    return response.ok ? parseBrokerRequests(await response.text()) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Requests by api over a step, summed over the services that reported at both
+ * ends: { byApi, services } (undefined when none did).
+ */
+function requestDelta(before, after) {
+  const byApi = {};
+  let services = 0;
+  for (let i = 0; i < after.length; i++) {
+    if (!before[i] || !after[i]) continue;
+    services++;
+    for (const [api, n] of Object.entries(after[i])) byApi[api] = (byApi[api] ?? 0) + n - (before[i][api] ?? 0);
+  }
+  return services ? { byApi, services } : undefined;
 }
 
 /** Sum of the high watermarks of each topic whose name starts with `prefix`. */
@@ -178,14 +195,15 @@ function lagOf(ends, offsets) {
 /**
  * CPU ms by process at one instant. `pids()` names the processes to measure
  * (services, floor workers, load generator); PostgreSQL is the postmaster's tree
- * (see treeMs) and Kafka the broker JVM.
+ * (see treeMs) and `broker` the broker's process (Kafka's or ElasticMQ's JVM,
+ * RabbitMQ's Erlang VM) with its helpers.
  */
-function cpuSnapshot({ pids, postmaster, kafka }) {
+function cpuSnapshot({ pids, postmaster, broker }) {
   const processes = allProcesses();
   const ms = {};
   for (const [name, pid] of Object.entries(pids())) ms[name] = pid ? treeMs(pid, processes) : undefined;
   ms.postgres = postmaster ? treeMs(postmaster, processes) : undefined;
-  ms.kafka = kafka ? ownAndReapedMs(kafka) : undefined;
+  ms.broker = broker ? treeMs(broker, processes) : undefined;
   const self = process.cpuUsage();
   return { at: Date.now(), ms, machine: machineBusyMs(), bench: (self.user + self.system) / 1000 };
 }
@@ -202,8 +220,9 @@ module.exports = {
   OrderEvents,
   pgCounters,
   diffCounters,
-  parseKafkaRequests,
-  scrapeKafkaRequests,
+  parseBrokerRequests,
+  scrapeBrokerRequests,
+  requestDelta,
   topicEnds,
   groupOffsets,
   lagOf,

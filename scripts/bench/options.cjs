@@ -2,6 +2,8 @@
 // Command-line options of `npm run bench`: parsed strictly, so a typo names the
 // option instead of silently running the defaults for six minutes.
 
+const { BROKERS } = require('./brokers.cjs');
+
 const USAGE = `usage: npm run bench [-- options]
 
 Open-loop sweep of offered order rates against the four services (run as
@@ -11,6 +13,10 @@ Kafka and PostgreSQL work per order). Prints a row per rate, CPU per order by
 process, and writes results.json and plot.svg into .cache/bench/<timestamp>/.
 
 options:
+  --broker NAME         the broker the services run on: kafka (default), rabbitmq,
+                        sqs (ElasticMQ), a comma-separated list, or all: the same
+                        sweep on each in turn, then one table and one plot
+                        (compare.svg) comparing them; --budget applies to each
   --rates LIST          offered rates in orders/s, comma-separated, ascending
                         (default 50,100,200,400,800,1600)
   --seconds N           seconds of load per rate (default 20)
@@ -32,12 +38,13 @@ A rate is sustained when every order was accepted (202), every accepted order
 was terminal within 10 s of the last send, and p99 placed->terminal <= 1 s.
 The sweep stops after two consecutive rates that were not sustained.
 
-environment: KAFKA_BROKERS (use this broker instead of starting one),
-DATABASE_URL (PostgreSQL server base URL, default postgres://postgres@127.0.0.1:5432).
+environment: KAFKA_BROKERS, RABBITMQ_URL, SQS_ENDPOINT (use that broker
+instead of starting one; the services get it too), DATABASE_URL (PostgreSQL server base URL, default postgres://postgres@127.0.0.1:5432).
 See docs/benchmark.md for what each figure means.
 `;
 
 const DEFAULTS = {
+  brokers: ['kafka'],
   rates: [50, 100, 200, 400, 800, 1600],
   seconds: 20,
   floorRates: undefined,
@@ -80,7 +87,22 @@ function rateList(name, raw) {
   return rates;
 }
 
+function brokerList(raw) {
+  if (raw === undefined || raw === '') throw new OptionError(`--broker needs one of ${BROKERS.join(', ')} or all`);
+  if (raw === 'all') return [...BROKERS];
+  const names = raw.split(',').map((b) => b.trim());
+  for (const name of names) {
+    if (!BROKERS.includes(name))
+      throw new OptionError(
+        `--broker: unknown broker ${JSON.stringify(name)} (one of ${BROKERS.join(', ')}, a list of them, or all)`,
+      );
+  }
+  if (new Set(names).size !== names.length) throw new OptionError(`--broker names a broker twice: ${raw}`);
+  return names;
+}
+
 const VALUED = {
+  broker: (raw) => ({ brokers: brokerList(raw) }),
   rates: (raw) => ({ rates: rateList('rates', raw) }),
   'floor-rates': (raw) => ({ floorRates: rateList('floor-rates', raw) }),
   seconds: (raw) => ({ seconds: positiveNumber('seconds', raw) }),
@@ -119,7 +141,28 @@ function parseOptions(argv) {
   return options;
 }
 
-module.exports = { USAGE, DEFAULTS, OptionError, parseOptions };
+// Rough costs of a run's phases, in seconds, as measured on the 2-core machines
+// the project runs on: start-up and seeding, a step's drain and statistics wait,
+// quiet + invariants + cleanup, the floor's set-up.
+const ESTIMATE = { start: 20, perStep: 5, quiet: 20, floorSetUp: 15, perFloorStep: 5 };
+
+/**
+ * What a run will take, in seconds, before it starts: `typical` when every
+ * rate drains at once, `atMost` the budget per broker allows (plus its reserve).
+ */
+function expectedSeconds(options) {
+  let typical = 0;
+  for (const broker of options.brokers) {
+    let s = ESTIMATE.start + options.idleSeconds + ESTIMATE.quiet;
+    s += options.rates.length * (options.seconds + ESTIMATE.perStep);
+    if (broker === 'kafka' && options.floor)
+      s += ESTIMATE.floorSetUp + options.floorRates.length * (options.floorSeconds + ESTIMATE.perFloorStep);
+    typical += Math.min(s, options.budget);
+  }
+  return { typical, atMost: options.brokers.length * (options.budget + ESTIMATE.start) };
+}
+
+module.exports = { USAGE, DEFAULTS, OptionError, parseOptions, expectedSeconds };
 
 // Run directly (scripts/bench.sh does, before installing or starting anything):
 // answers --help and refuses bad options early.

@@ -1,9 +1,10 @@
 'use strict';
 // CPU time and memory of processes from /proc, and how to find the PostgreSQL
-// postmaster and the Kafka broker the bench is talking to.
+// postmaster and the message broker the bench is talking to.
 const { readFileSync, readdirSync, readlinkSync, existsSync } = require('node:fs');
 const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
+const { isBrokerProcess } = require('./brokers.cjs');
 
 let ticksPerSecond = 100;
 try {
@@ -122,23 +123,26 @@ function holdsSocket(pid, inodes) {
   return false;
 }
 
+// Where testkit's infra scripts write the pid of a broker they started (under ORDERFLOW_CACHE).
+const PID_FILES = { kafka: 'kafka/run/kafka.pid', sqs: 'elasticmq/run/elasticmq.pid' };
+
 /**
- * The broker JVM serving `brokers` (host:port). Several brokers may run on this
- * machine (the chaos suite starts its own), so the one whose process holds the
- * listening socket of our port wins; then the project's pid file; then the only
- * kafka.Kafka process, if there is exactly one.
+ * The broker process serving `port` on this machine (see isBrokerProcess for what
+ * counts as one). Several may run (the chaos suite starts its own Kafka), so the
+ * one whose process holds the listening socket of our port wins; then the pid
+ * file of the broker the project started; then the only candidate, if there is
+ * exactly one (a broker of another user whose sockets we may not read).
  */
-function findKafkaPid(brokers, repoRoot) {
-  const port = Number(String(brokers).split(',')[0].split(':').pop());
+function findBrokerPid(broker, port, repoRoot) {
   const candidates = readdirSync('/proc')
     .filter((e) => /^\d+$/.test(e))
     .map(Number)
-    .filter((pid) => /kafka\.Kafka\b/.test(cmdline(pid)));
+    .filter((pid) => pid !== process.pid && isBrokerProcess(broker, cmdline(pid)));
   const inodes = listeningInodes(port);
   const listening = candidates.find((pid) => holdsSocket(pid, inodes));
   if (listening) return listening;
-  const pidFile = join(process.env.ORDERFLOW_CACHE || join(repoRoot, '.cache'), 'kafka/run/kafka.pid');
-  if (existsSync(pidFile)) {
+  const pidFile = PID_FILES[broker] && join(process.env.ORDERFLOW_CACHE || join(repoRoot, '.cache'), PID_FILES[broker]);
+  if (pidFile && existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     if (candidates.includes(pid)) return pid;
   }
@@ -153,6 +157,6 @@ module.exports = {
   machineBusyMs,
   rssMb,
   postmasterOf,
-  findKafkaPid,
+  findBrokerPid,
   MS_PER_TICK,
 };

@@ -3,23 +3,28 @@
 const { fmt } = require('./stats.cjs');
 
 // ── table ───────────────────────────────────────────────────────────────────
-const COLUMNS = [
-  ['rate', (s) => String(s.rate)],
-  ['offered/s', (s) => fmt(s.offeredPerSec)],
-  ['accepted/s', (s) => fmt(s.acceptedPerSec)],
-  ['refused', (s) => refusedText(s)],
-  ['completed/s', (s) => fmt(s.completedPerSec)],
-  ['p50 ms', (s) => fmt(s.latency?.p50, 0)],
-  ['p90 ms', (s) => fmt(s.latency?.p90, 0)],
-  ['p99 ms', (s) => fmt(s.latency?.p99, 0)],
-  ['max ms', (s) => fmt(s.latency?.max, 0)],
-  ['drain', (s) => drainText(s)],
-  ['CPU ms/order', (s) => fmt(s.cpu?.perOrder?.total, 2)],
-  ['PG commits/order', (s) => fmt(s.pg?.commitsPerOrder, 2)],
-  ['produce req/order', (s) => fmt(s.kafka?.producePerOrder, 2)],
-  ['offset commits/order', (s) => fmt(s.kafka?.offsetCommitPerOrder, 2)],
-  ['sustained', (s) => (s.sustained ? 'yes' : 'NO')],
-];
+/** The columns of a sweep's table; the broker's own are named after it. */
+function columns(brokerName) {
+  return [
+    ['rate', (s) => String(s.rate)],
+    ['offered/s', (s) => fmt(s.offeredPerSec)],
+    ['accepted/s', (s) => fmt(s.acceptedPerSec)],
+    ['refused', (s) => refusedText(s)],
+    ['completed/s', (s) => fmt(s.completedPerSec)],
+    ['p50 ms', (s) => fmt(s.latency?.p50, 0)],
+    ['p90 ms', (s) => fmt(s.latency?.p90, 0)],
+    ['p99 ms', (s) => fmt(s.latency?.p99, 0)],
+    ['max ms', (s) => fmt(s.latency?.max, 0)],
+    ['drain', (s) => drainText(s)],
+    ['CPU ms/order', (s) => fmt(s.cpu?.perOrder?.total, 2)],
+    [`${brokerName} ms/order`, (s) => fmt(s.cpu?.perOrder?.broker, 2)],
+    ['PG commits/order', (s) => fmt(s.pg?.commitsPerOrder, 2)],
+    ['produce req/order', (s) => fmt(s.requests?.produce, 2)],
+    ['ack req/order', (s) => fmt(s.requests?.ack, 2)],
+    [`${brokerName} RSS MB`, (s) => fmt(s.brokerRssMb, 0)],
+    ['sustained', (s) => (s.sustained ? 'yes' : 'NO')],
+  ];
+}
 
 function refusedText(s) {
   const other = Object.entries(s.statusCounts ?? {}).filter(([k]) => k !== '202');
@@ -32,20 +37,29 @@ function drainText(s) {
   return s.drainMs === undefined ? 'n/a' : `${(s.drainMs / 1000).toFixed(1)} s`;
 }
 
-/** One row per rate; skipped rates say why. */
-function table(steps) {
-  const rows = steps.map((s) => (s.skipped ? [String(s.rate), `skipped: ${s.skipped}`] : COLUMNS.map(([, cell]) => cell(s))));
-  const widths = COLUMNS.map(([h], i) => Math.max(h.length, ...rows.filter((r) => r.length > 2).map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padStart(widths[i]) : c.padStart(widths[i]))).join('  ');
+/** One row per rate; skipped rates say why. `broker` names the broker's columns (Kafka, RabbitMQ, …). */
+function table(steps, { broker = 'broker' } = {}) {
+  const COLUMNS = columns(broker);
+  return textTable(
+    COLUMNS.map(([h]) => h),
+    steps.map((s) => (s.skipped ? [String(s.rate), `skipped: ${s.skipped}`] : COLUMNS.map(([, cell]) => cell(s)))),
+  );
+}
+
+/** Right-aligned columns; a row of two cells is a note spanning the rest of the line. */
+function textTable(header, rows, { labelsLeft = false } = {}) {
+  const full = rows.filter((r) => r.length === header.length);
+  const widths = header.map((h, i) => Math.max(h.length, ...full.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 && labelsLeft ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [
-    line(COLUMNS.map(([h]) => h)),
-    ...rows.map((r) => (r.length === 2 ? `${r[0].padStart(widths[0])}  ${r[1]}` : line(r))),
+    line(header),
+    ...rows.map((r) => (r.length === header.length ? line(r) : `${r[0].padStart(widths[0])}  ${r.slice(1).join('  ')}`)),
   ].join('\n');
 }
 
-/** "orders 3.1, payment 1.2, … = 12.3" from a per-order CPU split. */
-function cpuSplit(perOrder, names) {
-  return `${names.map((n) => `${n} ${fmt(perOrder[n], 2)}`).join(', ')} = ${fmt(perOrder.total, 2)}`;
+/** "orders 3.1, payment 1.2, … = 12.3" from a per-order CPU split; `labels` renames keys (broker → Kafka). */
+function cpuSplit(perOrder, names, labels = {}) {
+  return `${names.map((n) => `${labels[n] ?? n} ${fmt(perOrder[n], 2)}`).join(', ')} = ${fmt(perOrder.total, 2)}`;
 }
 
 // ── SVG ─────────────────────────────────────────────────────────────────────
@@ -183,4 +197,4 @@ ${legend}
 `;
 }
 
-module.exports = { table, cpuSplit, renderSvg, logTicks };
+module.exports = { table, textTable, cpuSplit, renderSvg, panel, logTicks, esc };

@@ -40,12 +40,11 @@ export const ordersService: ServiceDescription<typeof OrdersConfigSchema> = {
   topicRebuilds: [
     {
       table: 'products',
+      // Only a log keeps every product's latest state for a reader that comes later;
+      // the queue-based brokers delivered each message once, to the live consumer.
+      rebuildableOn: ['kafka'],
       rebuild: async (dataSource, transport, topicPrefix) => {
-        // Only a log keeps every product's latest state for a reader that comes later;
-        // the queue-based brokers delivered each message once, to the live consumer.
-        if (!(transport instanceof KafkaTransport)) {
-          throw new Error(`the catalog is rebuilt from the compacted ${Topics.products} topic, which only Kafka keeps; on ${transport.kind} the live consumer's products table is the catalog and cannot be rebuilt from the broker`);
-        }
+        if (!(transport instanceof KafkaTransport)) throw new Error(`the catalog is rebuilt from the compacted ${Topics.products} topic, which ${transport.kind} does not keep`);
         const topic = `${topicPrefix}${Topics.products}`;
         const { messages, products, skipped } = await rebuildCatalog(dataSource, transport.kafka, topic);
         return `(${products} product(s)) from ${messages} message(s) on ${topic}${skipped ? `, ${skipped} skipped as not catalog events or invalid` : ''}`;

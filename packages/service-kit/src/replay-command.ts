@@ -30,6 +30,12 @@ export function replayCommand(definition: ServiceDescription): void {
         const transport = transportFor(config, { clientId: `orderflow-${definition.name}-replay` });
         try {
           for (const topicRebuild of definition.topicRebuilds) {
+            if (topicRebuild.rebuildableOn && !topicRebuild.rebuildableOn.includes(transport.kind)) {
+              process.stdout.write(
+                `${definition.name}: left ${topicRebuild.table} as it is: it is rebuilt from a topic's history, which ${transport.kind} does not keep (only ${topicRebuild.rebuildableOn.join(', ')})\n`,
+              );
+              continue;
+            }
             const started = Date.now();
             const report = await topicRebuild.rebuild(dataSource, transport, config.TOPIC_PREFIX);
             process.stdout.write(`${definition.name}: rebuilt ${topicRebuild.table} ${report} in ${Date.now() - started} ms\n`);

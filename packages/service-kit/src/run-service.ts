@@ -27,6 +27,12 @@ type CommonEnv = { [K in keyof ReturnType<typeof commonConfig>]: Static<ReturnTy
  */
 export interface TopicRebuild {
   table: string;
+  /**
+   * The brokers that keep the topic's history for a reader that comes later (a
+   * compacted Kafka topic). On any other the table cannot be rebuilt from the broker:
+   * replay leaves it as it is and says so. Default: every broker.
+   */
+  rebuildableOn?: readonly Transport['kind'][];
   rebuild: (dataSource: DataSource, transport: Transport, topicPrefix: string) => Promise<string>;
 }
 

@@ -8,8 +8,6 @@ import { changeVisibility, deleteMessages, receive } from './queue-ops';
 import type { QueueUrls, SqsTopology } from './topology';
 import { decodeMessage } from './wire';
 
-const POLL_END_MARGIN_MS = 500;
-
 export interface SqsSubscriberSettings {
   visibilityTimeoutSeconds: number;
   /** Concurrent long polls per queue. */
@@ -150,10 +148,8 @@ export class SqsSubscriber implements Subscriber {
   private abort = new AbortController();
   private gathering: Gathered[] = [];
   private draining = false;
-  /** Batches left unhandled by stop(), given back once no aborted long poll can take them. */
+  /** Batches left unhandled by stop(), given back once every long poll ended. */
   private abandoned: ReceivedBatch[] = [];
-  /** When the last long poll sent would end on the server even if aborted here. */
-  private pollsEndBy = 0;
 
   constructor(
     private readonly client: SQSClient,
@@ -185,18 +181,19 @@ export class SqsSubscriber implements Subscriber {
     this.loops = queues.flatMap((queue) => Array.from({ length: this.settings.receivers }, () => this.poll(queue)));
   }
 
-  /** Stops receiving (long polls in flight are aborted), lets the batches being handled finish and deletes them, then returns. */
+  /**
+   * Stops receiving, lets the batches being handled finish and deletes them, gives
+   * back what was received but not handled, then returns. Long polls in flight are
+   * left to end (at most `maxWaitTimeInMs`) rather than aborted: an aborted poll goes
+   * on waiting on the server and takes what arrives into a connection nobody reads,
+   * hidden for a whole visibility timeout from the instance that takes over.
+   */
   async stop(): Promise<void> {
     this.processor.stop();
     this.abort.abort();
     await Promise.allSettled(this.loops);
     this.loops = [];
     const abandoned = this.abandoned.splice(0);
-    if (abandoned.length === 0) return;
-    // An aborted long poll goes on waiting on the server and would take what is given
-    // back into a connection nobody reads (hidden for a whole timeout): wait it out,
-    // with a margin for the time the request took to get there.
-    await sleep(Math.max(0, this.pollsEndBy + POLL_END_MARGIN_MS - Date.now()));
     for (const batch of abandoned) batch.release();
     await Promise.all(abandoned.map((batch) => batch.finish()));
   }
@@ -206,10 +203,9 @@ export class SqsSubscriber implements Subscriber {
     let failures = 0;
     while (!this.processor.isStopping) {
       const receivedAt = Date.now();
-      this.pollsEndBy = Math.max(this.pollsEndBy, receivedAt + this.waitSeconds * 1000);
       let messages: Message[];
       try {
-        messages = await receive(this.client, queue.url, { waitSeconds: this.waitSeconds, abortSignal: signal });
+        messages = await receive(this.client, queue.url, { waitSeconds: this.waitSeconds });
         failures = 0;
       } catch (error) {
         if (this.processor.isStopping) return;
