@@ -115,7 +115,7 @@ describe('RabbitMQ subscriber', () => {
     for (let round = 0; round < perKey; round++) {
       if (round === 7) {
         const before = [...seen.values()].flat();
-        // Registered first, `a` is the active consumer of every partition; `b` stands by.
+        // Registered first, `a` is the active consumer of every partition until a balancing period (3 s by default) passes.
         expect(before.length).toBeGreaterThan(0);
         expect(before.every((s) => s.instance === 'a')).toBe(true);
         expect(await killConnections(`it-rabbitmq-a-${sandbox.prefix}`)).toBeGreaterThan(0);

@@ -16,11 +16,10 @@ import { openChannel, closeQuietly } from './connection';
  * partition number on both brokers), and it adds no weights or rebinding that
  * would move keys between queues while a group scales. Each partition queue has
  * one active consumer at a time and the others take over when it goes, so one
- * key's events are handled in order by one instance. Limitation on RabbitMQ 3.10:
- * single active consumer activates the first consumer registered on a queue, and
- * every instance registers on every partition queue, so the first instance of a
- * group is active on all partitions and later ones are hot standbys rather than
- * sharing the partitions as Kafka's group rebalancing would.
+ * key's events are handled in order by one instance. On RabbitMQ 3.10 single
+ * active consumer activates the first consumer registered on a queue, and every
+ * instance registers on every partition queue, so the instances share the
+ * partitions by handing over what is above their share (balance.ts).
  */
 export interface Naming {
   prefix: string;
@@ -30,6 +29,14 @@ export interface Naming {
 export const exchangeOf = ({ prefix }: Naming, topic: string): string => `${prefix}${topic}`;
 export const dlqQueueOf = ({ prefix }: Naming, topic: string): string => `${prefix}${dlqTopicOf(topic)}`;
 export const partitionQueueOf = ({ prefix }: Naming, group: string, topic: string, partition: number): string => `${prefix}${group}.${topic}.${partition}`;
+/**
+ * A queue nothing is published to, on which every live instance of a group holds
+ * one consumer: its consumer count is the group's instance count. The partition
+ * queues cannot tell it: with single active consumer their consumer count is 1.
+ */
+export const presenceQueueOf = ({ prefix }: Naming, group: string): string => `${prefix}${group}.instances`;
+/** Arguments of the presence queue: no single active consumer, so every instance counts. */
+export const PRESENCE_QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' } as const;
 export const isDeadLetterTopic = (topic: string): boolean => topic.endsWith(dlqTopicOf(''));
 
 /** Every partition queue of a group on `topic`. */
@@ -78,6 +85,10 @@ function declarations(naming: Naming): Declaration[] {
       },
     });
   };
+  for (const group of new Set(ALL_TOPICS.flatMap((topic) => SUBSCRIPTIONS[topic]))) {
+    const name = presenceQueueOf(naming, group);
+    out.push({ kind: 'queue', name, arguments: PRESENCE_QUEUE_ARGUMENTS, declare: (ch) => ch.assertQueue(name, { durable: true, arguments: PRESENCE_QUEUE_ARGUMENTS }) });
+  }
   for (const topic of ALL_TOPICS) {
     const dlq = exchangeOf(naming, dlqTopicOf(topic));
     exchange(exchangeOf(naming, topic), 'direct');

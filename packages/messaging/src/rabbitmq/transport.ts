@@ -14,20 +14,30 @@ export interface RabbitMqTransportOptions extends TransportOptions {
   url: string;
   /** Partition queues per (group, topic). Default TOPIC_PARTITIONS, as Kafka's partitions. */
   partitions?: number;
+  /**
+   * How often each instance of a consumer group checks whether it is active on more
+   * than its share of a topic's partitions and hands one over (see balance.ts).
+   * Default 3 000 ms.
+   */
+  balanceIntervalMs?: number;
 }
+
+const DEFAULT_BALANCE_INTERVAL_MS = 3_000;
 
 /**
  * RabbitMQ without plugins: a direct exchange per topic, a quorum queue per
  * (group, topic, partition) with single active consumer, routed by Kafka's
  * partition of the key, and a fanout exchange and queue per dead-letter topic (see
- * topology.ts for why, and its limitation: the first instance of a group consumes
- * every partition, the others stand by). Publishing waits for publisher confirms.
+ * topology.ts for why). The instances of a group share the partitions by handing
+ * over what is above their share (balance.ts). Publishing waits for publisher
+ * confirms.
  */
 export class RabbitMqTransport implements Transport {
   readonly kind = 'rabbitmq' as const;
   readonly addressVariable = RABBITMQ_URL_VARIABLE;
   readonly description: string;
   private readonly naming: Naming;
+  private readonly balanceIntervalMs: number;
   private admin: Promise<amqp.ChannelModel> | undefined;
   private readonly publishers = new Set<RabbitMqPublisher>();
   private readonly subscribers = new Set<RabbitMqSubscriber>();
@@ -38,6 +48,10 @@ export class RabbitMqTransport implements Transport {
     const partitions = options.partitions ?? TOPIC_PARTITIONS;
     if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`RabbitMqTransport: partitions must be an integer >= 1 (got ${partitions})`);
     this.naming = { prefix: options.topicPrefix ?? '', partitions };
+    this.balanceIntervalMs = options.balanceIntervalMs ?? DEFAULT_BALANCE_INTERVAL_MS;
+    if (!Number.isInteger(this.balanceIntervalMs) || this.balanceIntervalMs < 1) {
+      throw new RangeError(`RabbitMqTransport: balanceIntervalMs must be an integer >= 1 (got ${this.balanceIntervalMs})`);
+    }
     this.description = `RabbitMQ at ${redactUrl(options.url)}`;
   }
 
@@ -78,7 +92,7 @@ export class RabbitMqTransport implements Transport {
         deadLetters: this.parking(),
         ...(onRequest ? { onRequest: (api: string) => onRequest('consumer', api) } : {}),
       },
-      { ...this.naming, url: this.options.url, connectionName: this.connectionName(`consumer ${options.groupId}`) },
+      { ...this.naming, url: this.options.url, connectionName: this.connectionName(`consumer ${options.groupId}`), balanceIntervalMs: this.balanceIntervalMs },
     );
     this.subscribers.add(subscriber);
     return subscriber;
