@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OtlpReceiver, REPO_ROOT, privateBroker } from '@orderflow/testkit';
-import { order, startSystem, type TestSystem } from './support';
+import { brokerPortOffset, order, startSystem, type TestSystem } from './support';
 
 interface Sample {
   name: string;
@@ -28,7 +28,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * of its own, which it stops: the shared one is never touched.
  */
 describe('consumer lag and outbox backlog metrics', () => {
-  const broker = privateBroker(3391);
+  const broker = privateBroker(3391 + brokerPortOffset());
   const shared = Object.fromEntries(Object.keys(broker.env).map((name) => [name, process.env[name]]));
   let system: TestSystem;
 

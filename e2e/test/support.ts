@@ -5,6 +5,7 @@ import {
   REPO_ROOT,
   StorefrontClient,
   checkInvariants,
+  brokerUnderTest,
   ensureBroker,
   ensurePostgres,
   sampleAddress,
@@ -20,6 +21,12 @@ export const order = (items: PlaceOrderRequest['items'], token = 'tok_visa'): Pl
   payment: { token },
   shippingAddress: sampleAddress,
 });
+
+/**
+ * Each broker's run of the suite on ports of its own, so the runs on different
+ * brokers can go side by side: a file's base port plus this.
+ */
+export const brokerPortOffset = (): number => ({ kafka: 0, rabbitmq: 1_000, sqs: 2_000 })[brokerUnderTest()];
 
 export interface TestSystem {
   cluster: Cluster;
@@ -44,7 +51,7 @@ export async function startSystem(basePort: number, extraEnv?: ConstructorParame
   const cluster = new Cluster({
     topicPrefix: `e2e-${id}.`,
     databaseSuffix: `_e2e_${id}`,
-    basePort,
+    basePort: basePort + brokerPortOffset(),
     jwtSecret: secret,
     logDir: join(REPO_ROOT, '.cache/e2e-logs', id),
     ...(extraEnv ? { extraEnv } : {}),

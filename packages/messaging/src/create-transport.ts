@@ -1,5 +1,5 @@
 import { KafkaTransport } from './kafka-transport';
-import { SqsTransport } from './sqs/transport';
+import type * as SqsModule from './sqs/transport';
 import { BROKER_KINDS, type BrokerKind, type Transport, type TransportOptions } from './transport';
 
 const isBrokerKind = (value: string): value is BrokerKind => (BROKER_KINDS as readonly string[]).includes(value);
@@ -25,8 +25,12 @@ export function createTransport(settings: BrokerSettings): Transport {
   switch (broker) {
     case 'kafka':
       return new KafkaTransport({ ...common, brokers: settings.kafkaBrokers, replicationFactor: settings.kafkaReplicationFactor ?? 1 });
-    case 'sqs':
+    case 'sqs': {
+      // Loaded only when chosen: a service on another broker never pays for the AWS SDK.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { SqsTransport } = require('./sqs/transport') as typeof SqsModule;
       return new SqsTransport({ ...common, endpoint: settings.sqsEndpoint, region: settings.awsRegion });
+    }
     default:
       throw new Error(`BROKER=${broker as string} is not available in this build`);
   }

@@ -18,7 +18,8 @@ export {
 } from './batch-processor';
 export { BROKER_KINDS, type BrokerKind, type Publisher, type Subscriber, type Transport, type TransportOptions } from './transport';
 export { KafkaTransport, type KafkaTransportOptions } from './kafka-transport';
-export { SqsTransport, type SqsTransportOptions } from './sqs/transport';
+// Types only: the broker clients are loaded by createTransport when chosen (the AWS SDK alone is ~15 MB of a process).
+export type { SqsTransport, SqsTransportOptions } from './sqs/transport';
 export { ensureTopics, orderflowTopics, brokerReachable, type TopicSpec } from './topics-admin';
 export {
   RetriableError,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { BrokerRefusedError, BrokerUnavailableError, DeadLetterHeaders, SqsTransport } from '../src';
+import { BrokerRefusedError, BrokerUnavailableError, DeadLetterHeaders } from '../src';
+import { SqsTransport } from '../src/sqs/transport';
 import { SQS_REGION, SqsSandbox, sqsTransport } from './sqs-support';
 import { orderConfirmed, orderPlaced, randomSuffix, wire } from './support';
 

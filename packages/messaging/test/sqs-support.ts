@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient, SendMessageCommand, type MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { SqsTransport, type SqsTransportOptions, type Subscriber } from '../src';
+import type { Subscriber } from '../src';
+import { SqsTransport, type SqsTransportOptions } from '../src/sqs/transport';
 import { randomSuffix } from './support';
 
 export const SQS_ENDPOINT = process.env['SQS_ENDPOINT'] ?? 'http://127.0.0.1:9324';

@@ -17,7 +17,7 @@ import {
 } from '@orderflow/messaging';
 import type { Metrics } from './metrics';
 import { logContext } from './service-logger';
-import { SpanKind, contextOf, endSpan, startSpan, traceparentOf, tracingEnabled, withSpan } from './tracing';
+import { SpanKind, contextOf, endSpan, messagingSystem, startSpan, traceparentOf, tracingEnabled, withSpan } from './tracing';
 import type { Span } from '@opentelemetry/api';
 
 /** What an `@EventPattern` handler receives with `@Ctx()`: the transaction its effects must use. */
@@ -176,8 +176,7 @@ export class BrokerEventTransport extends Server implements CustomTransportStrat
 /** The span of one consumed event: a child of the span that produced it, whatever batch it came in. */
 function consumerSpan(event: AnyEvent, delivery: DeliveryInfo, groupId: string, broker: Transport['kind']): Span {
   return startSpan(`process ${event.type}`, SpanKind.CONSUMER, contextOf(event.traceparent), {
-    // The semantic conventions' names: `kafka`, `rabbitmq`, `aws_sqs`.
-    'messaging.system': broker === 'sqs' ? 'aws_sqs' : broker,
+    'messaging.system': messagingSystem(broker),
     'messaging.operation.type': 'process',
     'messaging.destination.name': delivery.topic,
     'messaging.destination.partition.id': String(delivery.partition),

@@ -106,6 +106,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   const format = config.LOG_FORMAT === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : config.LOG_FORMAT;
   const logger = new ServiceLogger(definition.name, format, LEVELS[config.LOG_LEVEL] ?? LEVELS['log']!);
   Logger.overrideLogger(logger);
+  routeProcessWarnings(logger);
   // Before the database opens: the pg instrumentation patches the driver's client.
   await startTracing(config);
 
@@ -132,7 +133,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
   if (created.length) log.log(`created ${created.join(', ')}`);
   const publisher = transport.publisher();
   const relay: OutboxRelay = new OutboxRelay(dataSource, {
-    publish: tracingEnabled() ? tracedPublish((messages) => publisher.sendByPartition(messages)) : (messages) => publisher.sendByPartition(messages),
+    publish: tracingEnabled() ? tracedPublish((messages) => publisher.sendByPartition(messages), transport.kind) : (messages) => publisher.sendByPartition(messages),
     logger: new Logger('outbox'),
     onPublished: (n) => metrics.eventsPublished.inc(n),
     onParked: () => metrics.outboxParked.inc(),
@@ -233,6 +234,16 @@ function brokerTransport(name: string, config: CommonEnv, metrics: Metrics): Tra
     logger: new Logger(config.BROKER),
     onRequest: (client, api) => metrics.brokerRequests.inc({ client, api }),
   });
+}
+
+/**
+ * Node prints process warnings (a library's deprecation or support notice, such as
+ * the AWS SDK's about Node versions) as raw lines on stderr, which would break a log
+ * that is one JSON object a line: they go through the service's logger instead.
+ */
+function routeProcessWarnings(logger: ServiceLogger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn(`${warning.name}: ${warning.message.replace(/\s+/g, ' ').trim()}`, 'node'));
 }
 
 /** A start-up failure whose message says everything: printed without a stack trace. */

@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { OutboxMessage, PublishReport } from '@orderflow/eventstore';
-import { SpanKind, contextOf, endSpan, startSpan, traceparentOf } from './tracing';
+import type { BrokerKind } from '@orderflow/messaging';
+import { SpanKind, contextOf, endSpan, messagingSystem, startSpan, traceparentOf } from './tracing';
 
 type Publish = (messages: OutboxMessage[]) => Promise<PublishReport>;
 
@@ -11,12 +12,13 @@ type Publish = (messages: OutboxMessage[]) => Promise<PublishReport>;
  * outbox shows in the trace. The stored row keeps its own traceparent: a retry
  * after a failed send is a sibling, not a child, of the failed attempt.
  */
-export function tracedPublish(publish: Publish): Publish {
+export function tracedPublish(publish: Publish, broker: BrokerKind): Publish {
+  const system = messagingSystem(broker);
   return async (messages) => {
     const sent = new Map<OutboxMessage, { original: OutboxMessage; span: Span }>();
     for (const original of messages) {
       const span = startSpan(`send ${original.headers['ce_type'] ?? original.topic}`, SpanKind.PRODUCER, contextOf(original.headers['ce_traceparent']), {
-        'messaging.system': 'kafka',
+        'messaging.system': system,
         'messaging.operation.type': 'send',
         'messaging.destination.name': original.topic,
         'messaging.message.id': original.eventId,

@@ -1,3 +1,4 @@
+import type { BrokerKind } from '@orderflow/messaging';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 
 /**
@@ -107,3 +108,6 @@ export function withSpan<T>(span: Span, work: () => T): T {
 }
 
 export { SpanKind };
+
+/** `messaging.system` of the OpenTelemetry semantic conventions for a broker. */
+export const messagingSystem = (broker: BrokerKind): string => (broker === 'sqs' ? 'aws_sqs' : broker);
