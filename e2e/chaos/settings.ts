@@ -48,8 +48,11 @@ const SHARED_PORTS: Record<number, string> = {
   25672: "the machine's RabbitMQ distribution",
   9324: 'the shared ElasticMQ',
 };
-/** The end-to-end and browser suites' services and private broker (e2e/test, e2e/browser) may run meanwhile. */
-const E2E_PORTS = { from: 3100, to: 3459 };
+/**
+ * The end-to-end and browser suites' services and private brokers (e2e/test, e2e/browser)
+ * may run meanwhile: 3100–3459 on Kafka, 1000 and 2000 above on RabbitMQ and SQS.
+ */
+const E2E_PORTS = [0, 1_000, 2_000].map((offset) => ({ from: 3100 + offset, to: 3459 + offset }));
 /** A second instance of a service (the rebalance scenario) listens 10 above the first. */
 const SERVICE_PORTS = 14;
 
@@ -92,8 +95,9 @@ function checkPorts(taken: Array<[string, number]>): void {
     const shared = SHARED_PORTS[p];
     if (shared)
       throw new Error(`${what} is ${p}, the port of ${shared}: the chaos suite restarts and kills what it runs, so it refuses the shared ports (${Object.keys(SHARED_PORTS).join(', ')})`);
-    if (p >= E2E_PORTS.from && p <= E2E_PORTS.to)
-      throw new Error(`${what} is ${p}, in ${E2E_PORTS.from}–${E2E_PORTS.to} where the end-to-end and browser suites run their services: choose another (the defaults are 19xxx)`);
+    const e2e = E2E_PORTS.find((range) => p >= range.from && p <= range.to);
+    if (e2e)
+      throw new Error(`${what} is ${p}, in ${e2e.from}–${e2e.to} where the end-to-end and browser suites run their services: choose another (the defaults are 19xxx)`);
     const other = seen.get(p);
     if (other) throw new Error(`${what} and ${other} are both ${p}`);
     seen.set(p, what);
