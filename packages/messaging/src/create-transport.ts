@@ -1,4 +1,5 @@
 import { KafkaTransport } from './kafka-transport';
+import type * as RabbitMqModule from './rabbitmq/transport';
 import type * as SqsModule from './sqs/transport';
 import { BROKER_KINDS, type BrokerKind, type Transport, type TransportOptions } from './transport';
 
@@ -25,6 +26,11 @@ export function createTransport(settings: BrokerSettings): Transport {
   switch (broker) {
     case 'kafka':
       return new KafkaTransport({ ...common, brokers: settings.kafkaBrokers, replicationFactor: settings.kafkaReplicationFactor ?? 1 });
+    case 'rabbitmq': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { RabbitMqTransport } = require('./rabbitmq/transport') as typeof RabbitMqModule;
+      return new RabbitMqTransport({ ...common, url: settings.rabbitmqUrl });
+    }
     case 'sqs': {
       // Loaded only when chosen: a service on another broker never pays for the AWS SDK.
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -19,6 +19,7 @@ export {
 export { BROKER_KINDS, type BrokerKind, type Publisher, type Subscriber, type Transport, type TransportOptions } from './transport';
 export { KafkaTransport, type KafkaTransportOptions } from './kafka-transport';
 // Types only: the broker clients are loaded by createTransport when chosen (the AWS SDK alone is ~15 MB of a process).
+export type { RabbitMqTransport, RabbitMqTransportOptions } from './rabbitmq/transport';
 export type { SqsTransport, SqsTransportOptions } from './sqs/transport';
 export { ensureTopics, orderflowTopics, brokerReachable, type TopicSpec } from './topics-admin';
 export {
