@@ -50,9 +50,10 @@ const SHARED_PORTS: Record<number, string> = {
 };
 /**
  * The end-to-end and browser suites' services and private brokers (e2e/test, e2e/browser)
- * may run meanwhile: 3100–3459 on Kafka, 1000 and 2000 above on RabbitMQ and SQS.
+ * may run meanwhile: 3100–3419 on Kafka, 1000 and 2000 above on RabbitMQ and SQS (below
+ * 5432 and this suite's PostgreSQL at 5433), and the browser tests' 3440–3449.
  */
-const E2E_PORTS = [0, 1_000, 2_000].map((offset) => ({ from: 3100 + offset, to: 3459 + offset }));
+const E2E_PORTS = [...[0, 1_000, 2_000].map((offset) => ({ from: 3100 + offset, to: 3419 + offset })), { from: 3440, to: 3449 }];
 /** A second instance of a service (the rebalance scenario) listens 10 above the first. */
 const SERVICE_PORTS = 14;
 
