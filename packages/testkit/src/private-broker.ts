@@ -45,8 +45,9 @@ export interface PrivateBroker {
   remove(): Promise<void>;
   /**
    * SIGKILL to exactly this broker's process, as a machine or VM crash would: the pid is
-   * the one its pid file names, refused unless that process's command line is this
-   * broker's (kind and cache or node name). Resolves with the pid once it is gone.
+   * the one its pid file names, refused unless that process is this broker (its command
+   * line names the kind and cache; a RabbitMQ node's environment names the node and its
+   * data). Resolves with the pid once it is gone.
    */
   kill(): Promise<number>;
 }
