@@ -18,7 +18,7 @@ export interface ChaosSettings {
   cutSeconds: number;
   /** Longest wait for every accepted order to be terminal once the load stops. */
   drainSeconds: number;
-  /** Only these scenarios (ids), or every one; the short form runs a subset by default. */
+  /** Only these scenarios (ids), or every one; the short form runs a subset by default (SHORT_FORM, per broker). */
   scenarios: string[] | undefined;
   /** `<version> <cluster>` of the Debian PostgreSQL cluster this suite may restart. */
   postgresCluster: { version: string; name: string };
@@ -31,10 +31,19 @@ export interface ChaosSettings {
 }
 
 /**
- * The short form (in `npm test`) meets every kind of fault once: one service killed
- * (inventory, whose handler writes several streams in one transaction), not each in turn.
+ * The short form (`npm test` runs it once on each broker) meets every kind of fault once:
+ * one service killed (inventory, whose handler writes several streams in one transaction),
+ * not each in turn. On RabbitMQ and SQS it leaves out the network cut to PostgreSQL, which
+ * is the same on every broker: PostgreSQL is still crash-restarted and the network still
+ * cut (to the broker) there, and three whole short forms took npm test past its 20 minutes
+ * on this machine under load (Kafka 122 s, RabbitMQ 101 s, SQS 210-270 s).
  */
-const SHORT_FORM = ['kill-inventory', 'postgres-restart', 'broker-kill', 'postgres-cut', 'broker-cut', 'rebalance'];
+const EVERY_KIND_ONCE = ['kill-inventory', 'postgres-restart', 'broker-kill', 'postgres-cut', 'broker-cut', 'rebalance'];
+const SHORT_FORM: Record<BrokerKind, string[]> = {
+  kafka: EVERY_KIND_ONCE,
+  rabbitmq: EVERY_KIND_ONCE.filter((id) => id !== 'postgres-cut'),
+  sqs: EVERY_KIND_ONCE.filter((id) => id !== 'postgres-cut'),
+};
 
 /** Old scenario ids still accepted in CHAOS_SCENARIOS. */
 const ALIASES: Record<string, string> = { 'kafka-cut': 'broker-cut' };
@@ -151,7 +160,7 @@ export function chaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSettin
     downSeconds: positive(env, 'CHAOS_DOWN_SECONDS', defaults.downSeconds),
     cutSeconds: positive(env, 'CHAOS_CUT_SECONDS', defaults.cutSeconds),
     drainSeconds: positive(env, 'CHAOS_DRAIN_SECONDS', defaults.drainSeconds),
-    scenarios: scenarios?.length ? scenarios : mode === 'short' ? SHORT_FORM : undefined,
+    scenarios: scenarios?.length ? scenarios : mode === 'short' ? SHORT_FORM[kind] : undefined,
     postgresCluster: { version, name },
     broker,
     brokerProxyPort,
