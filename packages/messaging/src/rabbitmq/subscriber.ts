@@ -229,6 +229,8 @@ export class RabbitMqSubscriber implements Subscriber {
       members.push({ state, session: first.session, messages, items: messages.map((m) => this.processor.sortOut(this.raw(state, m))) });
     }
     if (members.length === 0) return;
+    // In the order they came, as far as one channel's delivery tags tell.
+    members.sort((a, b) => a.messages[0]!.fields.deliveryTag - b.messages[0]!.fields.deliveryTag);
     const round = this.round(members).finally(() => {
       for (const { state } of members) state.busy = false;
       this.rounds.delete(round);
