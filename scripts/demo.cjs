@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Runs after scripts/demo.sh has built everything and started PostgreSQL and Kafka.
+// Runs after scripts/demo.sh has built everything and started PostgreSQL and the broker (BROKER, Kafka by default).
 'use strict';
 const { join } = require('node:path');
-const { Cluster, OtlpReceiver, REPO_ROOT, SPAN_KIND, StorefrontClient, checkInvariants, renderWaterfall, sampleAddress, signDevToken, waitForQuiet } = require('@orderflow/testkit');
+const { Cluster, OtlpReceiver, REPO_ROOT, SPAN_KIND, StorefrontClient, brokerUnderTest, checkInvariants, renderWaterfall, sampleAddress, signDevToken, waitForQuiet } = require('@orderflow/testkit');
 const { devSecret } = require('./dev-token.cjs');
 
 const args = process.argv.slice(2);
@@ -81,7 +81,8 @@ async function main() {
     out('\nstopping the services…');
     await cluster.stop();
     await receiver?.stop();
-    out('stopped. Kafka keeps running: `npm run kafka -- stop` stops it.');
+    const broker = brokerUnderTest();
+    out(`stopped. The broker keeps running${broker === 'kafka' ? ': `npm run kafka -- stop` stops it' : broker === 'sqs' ? ': `bash infra/elasticmq/elasticmq.sh stop` stops it' : ''}.`);
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));

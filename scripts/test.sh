@@ -70,7 +70,9 @@ phase "End-to-end tests on Kafka, RabbitMQ and SQS/ElasticMQ (four services as p
 phase "Chromium for the browser tests" ensure_chromium
 phase "Browser tests (storefront and operator view in Chromium, Playwright)" npm run test:browser -w @orderflow/e2e
 # On a PostgreSQL cluster and a broker of its own (it restarts and kills them), never the shared ones.
-phase "Chaos, short form (faults under order load)" env CHAOS_SKIP_BUILD=1 bash scripts/chaos.sh --short
+phase "Chaos, short form on Kafka (faults under order load)" env BROKER=kafka CHAOS_SKIP_BUILD=1 bash scripts/chaos.sh --short
+phase "Chaos, short form on RabbitMQ" env BROKER=rabbitmq CHAOS_SKIP_BUILD=1 bash scripts/chaos.sh --short
+phase "Chaos, short form on SQS (ElasticMQ)" env BROKER=sqs CHAOS_SKIP_BUILD=1 bash scripts/chaos.sh --short
 
 step "Summary ($((SECONDS - started))s)"
 for name in "${failed_phases[@]}"; do printf '\033[31mfailed phase: %s\033[0m\n' "$name"; done

@@ -13,24 +13,28 @@ import {
   type RuleResult,
   type ServiceName,
 } from '@orderflow/testkit';
-import { killBroker, restartPostgresImmediately, suiteBroker } from './infra';
+import { restartPostgresImmediately } from './infra';
 import { CHAOS_CATALOG, OrderLoad, OutcomeWatcher } from './load';
 import { chaosSettings } from './settings';
 
 const settings = chaosSettings();
+// The testkit (services' environment, lag, dead letters, invariants) reaches the broker
+// through these variables: from here on they name the suite's own broker.
+Object.assign(process.env, settings.broker.env);
+const brokerName = { kafka: 'Kafka', rabbitmq: 'RabbitMQ', sqs: 'SQS (ElasticMQ)' }[settings.broker.kind];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
-/** The service whose PostgreSQL connection goes through a proxy, and the one whose Kafka connection does. */
+/** The service whose PostgreSQL connection goes through a proxy, and the one whose broker connection does. */
 const PG_CUT_SERVICE: ServiceName = 'inventory';
-const KAFKA_CUT_SERVICE: ServiceName = 'payment';
+const BROKER_CUT_SERVICE: ServiceName = 'payment';
 const REBALANCED_SERVICE: ServiceName = 'inventory';
 
 interface Context {
   cluster: Cluster;
   pgProxy: TcpProxy;
-  kafkaProxy: TcpProxy;
+  brokerProxy: TcpProxy;
 }
 
 interface Scenario {
@@ -69,11 +73,11 @@ const SCENARIOS: Scenario[] = [
     id: 'broker-kill',
     title: 'the broker killed with SIGKILL, then restarted',
     fault: async () => {
-      await killBroker(settings);
+      const pid = await settings.broker.kill();
       await sleep(settings.downSeconds * 1000);
       const started = Date.now();
-      await suiteBroker(settings, 'start');
-      return `down ${settings.downSeconds} s, broker ready ${seconds(Date.now() - started)} after restart`;
+      await settings.broker.start();
+      return `pid ${pid} killed, down ${settings.downSeconds} s, broker ready ${seconds(Date.now() - started)} after restart`;
     },
   },
   {
@@ -91,16 +95,16 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    id: 'kafka-cut',
-    title: `network cut between ${KAFKA_CUT_SERVICE} and Kafka`,
-    fault: async ({ kafkaProxy }) => {
-      const open = kafkaProxy.openConnections;
+    id: 'broker-cut',
+    title: `network cut between ${BROKER_CUT_SERVICE} and the broker`,
+    fault: async ({ brokerProxy }) => {
+      const open = brokerProxy.openConnections;
       // Without a connection through the proxy the cut would test nothing.
-      if (open === 0) throw new Error(`${KAFKA_CUT_SERVICE} has no connection through the proxy`);
-      kafkaProxy.cut();
+      if (open === 0) throw new Error(`${BROKER_CUT_SERVICE} has no connection through the proxy`);
+      brokerProxy.cut();
       await sleep(settings.cutSeconds * 1000);
-      const before = kafkaProxy.connections;
-      kafkaProxy.heal();
+      const before = brokerProxy.connections;
+      brokerProxy.heal();
       return `cut ${settings.cutSeconds} s, dropping ${open} open connection(s); ${before} connection(s) through the proxy by the heal`;
     },
   },
@@ -149,7 +153,7 @@ if (settings.scenarios && selected.length !== settings.scenarios.length) {
   throw new Error(`CHAOS_SCENARIOS names unknown scenarios; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
 }
 
-describe(`chaos (${settings.mode}): under ${settings.rate} orders/s, every accepted order ends terminal and every invariant holds after each fault`, () => {
+describe(`chaos (${settings.mode}) on ${brokerName}: under ${settings.rate} orders/s, every accepted order ends terminal and every invariant holds after each fault`, () => {
   const ctx = {} as Context;
   const figures: Figures[] = [];
   let customers: StorefrontClient[] = [];
@@ -157,13 +161,15 @@ describe(`chaos (${settings.mode}): under ${settings.rate} orders/s, every accep
 
   beforeAll(async () => {
     // The broker may still be down if a previous run was interrupted mid-scenario.
-    await suiteBroker(settings, 'start');
+    await settings.broker.start();
+    const proxied = settings.broker.proxied;
+    if (!proxied) throw new Error("the suite's broker has no proxied address for the broker cut");
     const id = randomBytes(3).toString('hex');
     const secret = randomBytes(32).toString('hex');
     ctx.pgProxy = new TcpProxy(settings.postgresProxyPort, settings.postgresPort);
-    ctx.kafkaProxy = new TcpProxy(settings.kafkaProxyPort, settings.kafkaProxiedPort);
+    ctx.brokerProxy = new TcpProxy(settings.brokerProxyPort, proxied.targetPort);
     await ctx.pgProxy.start();
-    await ctx.kafkaProxy.start();
+    await ctx.brokerProxy.start();
     ctx.cluster = new Cluster({
       topicPrefix: `chaos-${id}.`,
       databaseSuffix: `_chaos_${id}`,
@@ -172,10 +178,10 @@ describe(`chaos (${settings.mode}): under ${settings.rate} orders/s, every accep
       logDir: join(REPO_ROOT, '.cache/chaos/logs', id),
       extraEnv: {
         [PG_CUT_SERVICE]: { DATABASE_URL: `postgres://postgres@127.0.0.1:${settings.postgresProxyPort}` },
-        [KAFKA_CUT_SERVICE]: { KAFKA_BROKERS: `127.0.0.1:${settings.kafkaProxyPort}` },
+        [BROKER_CUT_SERVICE]: proxied.env,
       },
     });
-    print(`chaos run ${id}: logs in .cache/chaos/logs/${id}`);
+    print(`chaos run ${id} on ${brokerName} (${Object.values(settings.broker.env).join(' ')}): logs in .cache/chaos/logs/${id}`);
     await ctx.cluster.start();
     const catalogFile = join(REPO_ROOT, '.cache/chaos', `catalog-${id}.json`);
     writeFileSync(catalogFile, JSON.stringify(CHAOS_CATALOG));
@@ -194,7 +200,7 @@ describe(`chaos (${settings.mode}): under ${settings.rate} orders/s, every accep
     await ctx.cluster?.stop();
     await ctx.cluster?.dropDatabases().catch(() => undefined);
     await ctx.pgProxy?.stop();
-    await ctx.kafkaProxy?.stop();
+    await ctx.brokerProxy?.stop();
     print(report(figures));
   }, 120_000);
 
@@ -297,7 +303,7 @@ function report(rows: Figures[]): string {
     return `${f.id.padEnd(17)} ${String(f.accepted).padStart(5)} ${String(f.completed).padStart(5)} ${f.cancelled.split(' ')[0]!.padStart(5)}  ${f.rate.split(' ')[0]!.padStart(7)}  ${f.resumed.padStart(7)}  ${f.drained.padStart(7)}  ${failed.length ? `FAILED: ${failed.join('; ')}` : 'all checks held'}`;
   });
   return [
-    `\nchaos summary (${settings.mode}: ${settings.rate} orders/s, ${settings.loadSeconds} s load either side of each fault, cuts ${settings.cutSeconds} s)`,
+    `\nchaos summary (${settings.mode} on ${brokerName}: ${settings.rate} orders/s, ${settings.loadSeconds} s load either side of each fault, cuts ${settings.cutSeconds} s)`,
     `${'scenario'.padEnd(17)} ${'accep'.padStart(5)} ${'compl'.padStart(5)} ${'cancl'.padStart(5)}  ${'rate'.padStart(7)}  ${'resumed'.padStart(7)}  ${'drained'.padStart(7)}  checks`,
     ...lines,
   ].join('\n');

@@ -1,3 +1,7 @@
+import { isAbsolute } from 'node:path';
+import { BROKER_KINDS, type BrokerKind } from '@orderflow/messaging';
+import { privateBroker, type PrivateBroker } from '@orderflow/testkit';
+
 /**
  * Every knob of the chaos suite, read and validated here once. scripts/chaos.sh
  * sets the infrastructure ones (its own PostgreSQL cluster and broker) and picks
@@ -14,29 +18,53 @@ export interface ChaosSettings {
   cutSeconds: number;
   /** Longest wait for every accepted order to be terminal once the load stops. */
   drainSeconds: number;
-  /** Only these scenarios (ids), or every one; the short form runs a subset by default. */
+  /** Only these scenarios (ids), or every one; the short form runs a subset by default (SHORT_FORM, per broker). */
   scenarios: string[] | undefined;
   /** `<version> <cluster>` of the Debian PostgreSQL cluster this suite may restart. */
   postgresCluster: { version: string; name: string };
-  /** Environment for infra/kafka/kafka.sh to start and stop this suite's own broker. */
-  kafkaEnv: Record<string, string>;
-  kafkaPidFile: string;
-  /** The broker's second listener, advertised at the Kafka proxy's port. */
-  kafkaProxiedPort: number;
-  kafkaProxyPort: number;
+  /** The suite's own broker, of the kind BROKER names, with a TcpProxy port in front of it for the broker cut. */
+  broker: PrivateBroker;
+  brokerProxyPort: number;
   postgresPort: number;
   postgresProxyPort: number;
   basePort: number;
 }
 
 /**
- * The short form (in `npm test`) meets every kind of fault once: one service killed
- * (inventory, whose handler writes several streams in one transaction), not each in turn.
+ * The short form (`npm test` runs it once on each broker) meets every kind of fault once:
+ * one service killed (inventory, whose handler writes several streams in one transaction),
+ * not each in turn. On RabbitMQ and SQS it leaves out the network cut to PostgreSQL, which
+ * is the same on every broker: PostgreSQL is still crash-restarted and the network still
+ * cut (to the broker) there, and three whole short forms took npm test past its 20 minutes
+ * on this machine under load (Kafka 122 s, RabbitMQ 101 s, SQS 210-270 s).
  */
-const SHORT_FORM = ['kill-inventory', 'postgres-restart', 'broker-kill', 'postgres-cut', 'kafka-cut', 'rebalance'];
+const EVERY_KIND_ONCE = ['kill-inventory', 'postgres-restart', 'broker-kill', 'postgres-cut', 'broker-cut', 'rebalance'];
+const SHORT_FORM: Record<BrokerKind, string[]> = {
+  kafka: EVERY_KIND_ONCE,
+  rabbitmq: EVERY_KIND_ONCE.filter((id) => id !== 'postgres-cut'),
+  sqs: EVERY_KIND_ONCE.filter((id) => id !== 'postgres-cut'),
+};
 
-const SHARED_POSTGRES_PORT = 5432;
-const SHARED_KAFKA_PORT = 9092;
+/** Old scenario ids still accepted in CHAOS_SCENARIOS. */
+const ALIASES: Record<string, string> = { 'kafka-cut': 'broker-cut' };
+
+/** What the suite restarts or kills must never be what other work depends on. */
+const SHARED_PORTS: Record<number, string> = {
+  5432: 'the shared PostgreSQL',
+  9092: 'the shared Kafka',
+  9093: "the shared Kafka's controller",
+  5672: "the machine's RabbitMQ",
+  25672: "the machine's RabbitMQ distribution",
+  9324: 'the shared ElasticMQ',
+};
+/**
+ * The end-to-end and browser suites' services and private brokers (e2e/test, e2e/browser)
+ * may run meanwhile: 3100–3419 on Kafka, 1000 and 2000 above on RabbitMQ and SQS (below
+ * 5432 and this suite's PostgreSQL at 5433), and the browser tests' 3440–3449.
+ */
+const E2E_PORTS = [...[0, 1_000, 2_000].map((offset) => ({ from: 3100 + offset, to: 3419 + offset })), { from: 3440, to: 3449 }];
+/** A second instance of a service (the rebalance scenario) listens 10 above the first. */
+const SERVICE_PORTS = 14;
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
@@ -61,6 +89,31 @@ function port(env: NodeJS.ProcessEnv, name: string): number {
   return value;
 }
 
+function brokerKind(env: NodeJS.ProcessEnv): BrokerKind {
+  const kind = env['BROKER'] || 'kafka';
+  if (!(BROKER_KINDS as readonly string[]).includes(kind)) throw new Error(`BROKER must be one of ${BROKER_KINDS.join(', ')} (got "${kind}")`);
+  return kind as BrokerKind;
+}
+
+/**
+ * Every port the suite takes, named: none may be a shared one, one the end-to-end
+ * suites use, or taken twice by the suite itself.
+ */
+function checkPorts(taken: Array<[string, number]>): void {
+  const seen = new Map<number, string>();
+  for (const [what, p] of taken) {
+    const shared = SHARED_PORTS[p];
+    if (shared)
+      throw new Error(`${what} is ${p}, the port of ${shared}: the chaos suite restarts and kills what it runs, so it refuses the shared ports (${Object.keys(SHARED_PORTS).join(', ')})`);
+    const e2e = E2E_PORTS.find((range) => p >= range.from && p <= range.to);
+    if (e2e)
+      throw new Error(`${what} is ${p}, in ${e2e.from}–${e2e.to} where the end-to-end and browser suites run their services: choose another (the defaults are 19xxx)`);
+    const other = seen.get(p);
+    if (other) throw new Error(`${what} and ${other} are both ${p}`);
+    seen.set(p, what);
+  }
+}
+
 export function chaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSettings {
   const mode = env['CHAOS_MODE'] === 'full' ? 'full' : 'short';
   if (env['CHAOS_MODE'] && env['CHAOS_MODE'] !== 'full' && env['CHAOS_MODE'] !== 'short')
@@ -73,23 +126,33 @@ export function chaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSettin
   if (!version || !name || name === 'main')
     throw new Error('CHAOS_PG_CLUSTER must be "<version> <cluster>" of a cluster other than main');
   const postgresPort = port(env, 'CHAOS_PG_PORT');
-  const kafkaPort = port(env, 'CHAOS_KAFKA_PORT');
-  // The suite restarts PostgreSQL and kills the broker: never those other work depends on.
-  if (postgresPort === SHARED_POSTGRES_PORT || kafkaPort === SHARED_KAFKA_PORT) {
-    throw new Error(
-      `the chaos suite restarts its PostgreSQL and kills its broker: it refuses the shared ports ${SHARED_POSTGRES_PORT} / ${SHARED_KAFKA_PORT}`,
-    );
-  }
   const databaseUrl = required(env, 'DATABASE_URL');
-  const brokers = required(env, 'KAFKA_BROKERS');
-  if (!databaseUrl.includes(`:${postgresPort}`) || brokers !== `127.0.0.1:${kafkaPort}`) {
+  if (!databaseUrl.includes(`:${postgresPort}`)) {
     throw new Error(
-      `DATABASE_URL (${databaseUrl.replace(/\/\/[^@]*@/, '//…@')}) and KAFKA_BROKERS (${brokers}) must point at the suite's own PostgreSQL (:${postgresPort}) and broker (:${kafkaPort})`,
+      `DATABASE_URL (${databaseUrl.replace(/\/\/[^@]*@/, '//…@')}) must point at the suite's own PostgreSQL (:${postgresPort})`,
     );
   }
-  const kafkaCache = required(env, 'CHAOS_KAFKA_CACHE');
-  const kafkaProxiedPort = port(env, 'CHAOS_KAFKA_PROXIED_PORT');
-  const kafkaProxyPort = port(env, 'CHAOS_KAFKA_PROXY_PORT');
+  const kind = brokerKind(env);
+  const brokerPort = port(env, 'CHAOS_BROKER_PORT');
+  const brokerProxyPort = port(env, 'CHAOS_BROKER_PROXY_PORT');
+  const brokerCache = required(env, 'CHAOS_BROKER_CACHE');
+  if (!isAbsolute(brokerCache)) throw new Error(`CHAOS_BROKER_CACHE must be an absolute path (got "${brokerCache}")`);
+  const broker = privateBroker(brokerPort, { kind, cacheDir: brokerCache, proxyPort: brokerProxyPort });
+  const postgresProxyPort = port(env, 'CHAOS_PG_PROXY_PORT');
+  const basePort = port(env, 'CHAOS_BASE_PORT');
+  checkPorts([
+    ['CHAOS_PG_PORT', postgresPort],
+    ['CHAOS_PG_PROXY_PORT', postgresProxyPort],
+    ...broker.ports.map((p, i): [string, number] => [i === 0 ? 'CHAOS_BROKER_PORT' : `CHAOS_BROKER_PORT + ${p - brokerPort} (the ${kind} broker's)`, p]),
+    ['CHAOS_BROKER_PROXY_PORT', brokerProxyPort],
+    ...Array.from({ length: SERVICE_PORTS }, (_, i): [string, number] => [`CHAOS_BASE_PORT + ${i} (services)`, basePort + i]),
+  ]);
+
+  const scenarios = env['CHAOS_SCENARIOS']
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => ALIASES[s] ?? s);
   return {
     mode,
     rate: positive(env, 'CHAOS_RATE', defaults.rate),
@@ -97,27 +160,12 @@ export function chaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSettin
     downSeconds: positive(env, 'CHAOS_DOWN_SECONDS', defaults.downSeconds),
     cutSeconds: positive(env, 'CHAOS_CUT_SECONDS', defaults.cutSeconds),
     drainSeconds: positive(env, 'CHAOS_DRAIN_SECONDS', defaults.drainSeconds),
-    scenarios: env['CHAOS_SCENARIOS']
-      ? env['CHAOS_SCENARIOS']
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : mode === 'short'
-        ? SHORT_FORM
-        : undefined,
+    scenarios: scenarios?.length ? scenarios : mode === 'short' ? SHORT_FORM[kind] : undefined,
     postgresCluster: { version, name },
-    kafkaEnv: {
-      ORDERFLOW_CACHE: kafkaCache,
-      KAFKA_PORT: String(kafkaPort),
-      KAFKA_CONTROLLER_PORT: String(port(env, 'CHAOS_KAFKA_CONTROLLER_PORT')),
-      KAFKA_PROXIED_PORT: String(kafkaProxiedPort),
-      KAFKA_PROXIED_ADVERTISED_PORT: String(kafkaProxyPort),
-    },
-    kafkaPidFile: `${kafkaCache}/kafka/run/kafka.pid`,
-    kafkaProxiedPort,
-    kafkaProxyPort,
+    broker,
+    brokerProxyPort,
     postgresPort,
-    postgresProxyPort: port(env, 'CHAOS_PG_PROXY_PORT'),
-    basePort: port(env, 'CHAOS_BASE_PORT'),
+    postgresProxyPort,
+    basePort,
   };
 }

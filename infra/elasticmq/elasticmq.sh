@@ -266,14 +266,16 @@ rest-sqs {
 # No predeclared queues: the services create theirs with the AWS SDK at runtime.
 queues {}
 # Durable like SQS: queues (with their attributes) and messages outlive a restart, so a
-# test that stops the server and starts it again loses nothing. \`reset\` wipes them.
+# test that stops the server and starts it again loses nothing. WRITE_DELAY=0: H2 writes a
+# commit to disk before answering, not up to 500 ms later, so a SIGKILL (the chaos suite's
+# broker-kill) cannot lose a message the server already acknowledged. \`reset\` wipes them.
 queues-storage {
   enabled = true
   path = "$DATA_DIR/queues.conf"
 }
 messages-storage {
   enabled = true
-  uri = "jdbc:h2:file:$DATA_DIR/messages"
+  uri = "jdbc:h2:file:$DATA_DIR/messages;WRITE_DELAY=0"
 }
 
 # Appears in queue ARNs (RedrivePolicy deadLetterTargetArn); matches the clients' region.

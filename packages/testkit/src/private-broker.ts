@@ -1,12 +1,31 @@
 import { execFile } from 'node:child_process';
-import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { BrokerKind } from '@orderflow/messaging';
 import { brokerUnderTest } from './broker';
 import { REPO_ROOT } from './infrastructure';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface PrivateBrokerOptions {
+  /** Default: the kind under test (`BROKER`). */
+  kind?: BrokerKind;
+  /**
+   * Cache root: the broker keeps its data, logs and pid under `<cacheDir>/<kind>`, as
+   * the infra scripts do under ORDERFLOW_CACHE (`elasticmq` for SQS). Default
+   * `.cache/<that folder>-private-<port>`.
+   */
+  cacheDir?: string;
+  /**
+   * Port of a TcpProxy a test puts in front of the broker to cut one client's link
+   * (see `proxied`). Kafka must know it at start: clients reconnect to the address the
+   * broker advertises, so it gets a second listener advertised at the proxy's port.
+   * AMQP and HTTP clients stay on the address they were given.
+   */
+  proxyPort?: number;
+}
 
 /**
  * A broker of a test's own, of the kind under test, on its own ports and data: for
@@ -14,45 +33,137 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * engineers share. `env` is what points services and the testkit at it.
  */
 export interface PrivateBroker {
+  readonly kind: BrokerKind;
   readonly env: Record<string, string>;
+  /** With a `proxyPort`: where the proxy forwards to, and what points a service at the proxy. */
+  readonly proxied: { targetPort: number; env: Record<string, string> } | undefined;
+  /** Every TCP port it listens on (for checks that nothing else uses them). */
+  readonly ports: number[];
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Stops it and deletes its data. */
   remove(): Promise<void>;
+  /**
+   * SIGKILL to exactly this broker's process, as a machine or VM crash would: the pid is
+   * the one its pid file names, refused unless that process is this broker (its command
+   * line names the kind and cache; a RabbitMQ node's environment names the node and its
+   * data). Resolves with the pid once it is gone.
+   */
+  kill(): Promise<number>;
 }
 
-/** A private broker of the kind `BROKER` names, on `port` (Kafka also takes `port + 1` for its controller). */
-export function privateBroker(port: number): PrivateBroker {
-  switch (brokerUnderTest()) {
+/** The folder each kind keeps under its cache root, as its infra script names it. */
+const FOLDERS: Record<BrokerKind, string> = { kafka: 'kafka', rabbitmq: 'rabbitmq', sqs: 'elasticmq' };
+
+/** A private broker of the kind `BROKER` names (or `options.kind`), on `port` (Kafka also takes `port + 1` for its controller, and `port + 2` with a proxy). */
+export function privateBroker(port: number, options: PrivateBrokerOptions = {}): PrivateBroker {
+  const kind = options.kind ?? brokerUnderTest();
+  const cacheDir = resolve(options.cacheDir ?? join(REPO_ROOT, '.cache', `${FOLDERS[kind]}-private-${port}`));
+  switch (kind) {
     case 'kafka':
-      return new PrivateKafka(port, port + 1);
+      return new PrivateKafka(port, cacheDir, options.proxyPort);
     case 'rabbitmq':
-      return new PrivateRabbitMq(port);
+      return new PrivateRabbitMq(port, cacheDir, options.proxyPort);
     case 'sqs':
-      return new PrivateElasticMq(port);
+      return new PrivateElasticMq(port, cacheDir, options.proxyPort);
   }
 }
 
-const cacheOf = (name: string) => join(REPO_ROOT, '.cache', name);
+/**
+ * Links the jars the project's shared broker already fetched into a private cache
+ * (`<cacheDir>/<folder>/libs`), so a private broker does not fetch them again; the
+ * scripts' stamp inside `libs` still decides whether they are current.
+ */
+function shareJars(cacheDir: string, folder: string): void {
+  const shared = join(resolve(process.env['ORDERFLOW_CACHE'] ?? join(REPO_ROOT, '.cache')), folder, 'libs');
+  const own = join(cacheDir, folder, 'libs');
+  if (shared === own || !existsSync(shared) || existsSync(own)) return;
+  mkdirSync(join(cacheDir, folder), { recursive: true });
+  symlinkSync(shared, own);
+}
 
-/** A single-node Kafka; its jars are fetched into its cache once (from the local Maven repository when the shared broker fetched them already). */
+/**
+ * The pid in `pidFile` if its process is alive and carries every mark: strings its
+ * command line must contain, and `NAME=value` entries its environment must hold.
+ */
+function verifiedPid(pidFile: string, marks: { cmdline: string[]; environ?: string[] }, what: string): number {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    throw new Error(`${what} is not running: no pid file ${pidFile}`);
+  }
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no pid in ${pidFile}`);
+  let cmdline: string;
+  let environ: string[];
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  } catch {
+    throw new Error(`${what} is not running: pid ${pid} (from ${pidFile}) is gone`);
+  }
+  const missing = [...marks.cmdline.filter((mark) => !cmdline.includes(mark)), ...(marks.environ ?? []).filter((entry) => !environ.includes(entry))];
+  if (missing.length > 0) throw new Error(`pid ${pid} (from ${pidFile}) is not ${what}: it lacks ${missing.join(', ')}`);
+  return pid;
+}
+
+async function killAndWait(pid: number, what: string): Promise<number> {
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+      // A zombie (its parent has not reaped it yet) is as dead as a broker gets.
+      if (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z') return pid;
+    } catch {
+      return pid;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${what} (pid ${pid}) survived SIGKILL`);
+}
+
+/** A single-node Kafka with infra/kafka/kafka.sh; its jars are shared with the project's broker, or fetched into its cache once. */
 class PrivateKafka implements PrivateBroker {
+  readonly kind = 'kafka';
+  private readonly controllerPort: number;
+  private readonly proxiedPort: number | undefined;
+
   constructor(
     private readonly port: number,
-    private readonly controllerPort: number,
-    private readonly cacheDir = cacheOf(`kafka-private-${port}`),
-  ) {}
+    private readonly cacheDir: string,
+    private readonly proxyPort: number | undefined,
+  ) {
+    this.controllerPort = port + 1;
+    this.proxiedPort = proxyPort === undefined ? undefined : port + 2;
+  }
 
   get env(): Record<string, string> {
     return { KAFKA_BROKERS: `127.0.0.1:${this.port}` };
   }
 
-  start = () => this.run('start');
+  get proxied(): PrivateBroker['proxied'] {
+    if (this.proxyPort === undefined || this.proxiedPort === undefined) return undefined;
+    return { targetPort: this.proxiedPort, env: { KAFKA_BROKERS: `127.0.0.1:${this.proxyPort}` } };
+  }
+
+  get ports(): number[] {
+    return [this.port, this.controllerPort, ...(this.proxiedPort === undefined ? [] : [this.proxiedPort])];
+  }
+
+  start = async () => {
+    shareJars(this.cacheDir, 'kafka');
+    await this.run('start');
+  };
   stop = () => this.run('stop');
 
   async remove(): Promise<void> {
     await this.run('stop');
     await this.run('reset');
+  }
+
+  async kill(): Promise<number> {
+    const pid = verifiedPid(join(this.cacheDir, 'kafka/run/kafka.pid'), { cmdline: ['kafka.Kafka', join(this.cacheDir, 'kafka')] }, `the Kafka broker of ${this.cacheDir}`);
+    return killAndWait(pid, 'Kafka broker');
   }
 
   private async run(command: string): Promise<void> {
@@ -65,6 +176,12 @@ class PrivateKafka implements PrivateBroker {
     };
     // kafka.sh does nothing for an external cluster; this broker is ours.
     delete env['KAFKA_BROKERS'];
+    delete env['KAFKA_PROXIED_PORT'];
+    delete env['KAFKA_PROXIED_ADVERTISED_PORT'];
+    if (this.proxyPort !== undefined && this.proxiedPort !== undefined) {
+      env['KAFKA_PROXIED_PORT'] = String(this.proxiedPort);
+      env['KAFKA_PROXIED_ADVERTISED_PORT'] = String(this.proxyPort);
+    }
     await run('bash', [join(REPO_ROOT, 'infra/kafka/kafka.sh'), command], { env, maxBuffer: 10 * 1024 * 1024 });
   }
 }
@@ -76,16 +193,36 @@ class PrivateKafka implements PrivateBroker {
  * by the `rabbitmq` user the server runs as.
  */
 class PrivateRabbitMq implements PrivateBroker {
+  readonly kind = 'rabbitmq';
   private readonly dir: string;
   private readonly node: string;
+  private readonly distPort: number;
 
-  constructor(private readonly port: number) {
-    this.dir = cacheOf(`rabbitmq-private-${port}`);
+  constructor(
+    private readonly port: number,
+    cacheDir: string,
+    private readonly proxyPort: number | undefined,
+  ) {
+    this.dir = join(cacheDir, 'rabbitmq');
     this.node = `orderflow-${port}@localhost`;
+    this.distPort = port + 20_000;
   }
 
   get env(): Record<string, string> {
     return { RABBITMQ_URL: `amqp://127.0.0.1:${this.port}` };
+  }
+
+  get proxied(): PrivateBroker['proxied'] {
+    if (this.proxyPort === undefined) return undefined;
+    return { targetPort: this.port, env: { RABBITMQ_URL: `amqp://127.0.0.1:${this.proxyPort}` } };
+  }
+
+  get ports(): number[] {
+    return [this.port, this.distPort];
+  }
+
+  private get pidFile(): string {
+    return join(this.dir, 'node.pid');
   }
 
   private get serverEnv(): NodeJS.ProcessEnv {
@@ -93,12 +230,12 @@ class PrivateRabbitMq implements PrivateBroker {
       ...process.env,
       RABBITMQ_NODENAME: this.node,
       RABBITMQ_NODE_PORT: String(this.port),
-      RABBITMQ_DIST_PORT: String(this.port + 20_000),
+      RABBITMQ_DIST_PORT: String(this.distPort),
       RABBITMQ_CONFIG_FILE: join(this.dir, 'rabbitmq.conf'),
       RABBITMQ_ENABLED_PLUGINS_FILE: join(this.dir, 'enabled_plugins'),
       RABBITMQ_MNESIA_BASE: join(this.dir, 'data'),
       RABBITMQ_LOG_BASE: join(this.dir, 'logs'),
-      RABBITMQ_PID_FILE: join(this.dir, 'node.pid'),
+      RABBITMQ_PID_FILE: this.pidFile,
     };
   }
 
@@ -131,6 +268,24 @@ class PrivateRabbitMq implements PrivateBroker {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /**
+   * The Erlang VM of this node. Every node's beam.smp has the same command line (the
+   * node's name and directories reach it through the environment), so the environment
+   * is what tells this node from the machine's own.
+   */
+  async kill(): Promise<number> {
+    const env = this.serverEnv;
+    const pid = verifiedPid(
+      this.pidFile,
+      {
+        cmdline: ['beam.smp', 'rabbit boot'],
+        environ: ['RABBITMQ_NODENAME', 'RABBITMQ_MNESIA_BASE', 'RABBITMQ_NODE_PORT'].map((name) => `${name}=${env[name]}`),
+      },
+      `the RabbitMQ node ${this.node}`,
+    );
+    return killAndWait(pid, `RabbitMQ node ${this.node}`);
+  }
+
   /** The node is booted and its AMQP listener is up. */
   private async answers(): Promise<boolean> {
     try {
@@ -154,28 +309,50 @@ class PrivateRabbitMq implements PrivateBroker {
   }
 }
 
-/** An ElasticMQ server on its own port and data, with the project's script and a cache of its own (jars shared through the local Maven repository). */
+/** An ElasticMQ server on its own port and data, with the project's script and a cache of its own (jars shared with the project's server). */
 class PrivateElasticMq implements PrivateBroker {
-  private readonly dir: string;
+  readonly kind = 'sqs';
 
-  constructor(private readonly port: number) {
-    this.dir = cacheOf(`elasticmq-private-${port}`);
-  }
+  constructor(
+    private readonly port: number,
+    private readonly cacheDir: string,
+    private readonly proxyPort: number | undefined,
+  ) {}
 
   get env(): Record<string, string> {
     return { SQS_ENDPOINT: `http://127.0.0.1:${this.port}` };
   }
 
-  start = () => this.run('start');
+  get proxied(): PrivateBroker['proxied'] {
+    if (this.proxyPort === undefined) return undefined;
+    // The SQS transport sends every request to its endpoint, not to the host in a queue URL.
+    return { targetPort: this.port, env: { SQS_ENDPOINT: `http://127.0.0.1:${this.proxyPort}` } };
+  }
+
+  get ports(): number[] {
+    return [this.port];
+  }
+
+  start = async () => {
+    shareJars(this.cacheDir, 'elasticmq');
+    await this.run('start');
+  };
   stop = () => this.run('stop');
 
   /** Stops it and deletes its queues and messages (the jars stay for the next run). */
   remove = () => this.run('reset');
 
+  async kill(): Promise<number> {
+    const home = join(this.cacheDir, 'elasticmq');
+    const pid = verifiedPid(join(home, 'run/elasticmq.pid'), { cmdline: ['org.elasticmq.server.Main', `-Dconfig.file=${join(home, 'config/elasticmq.conf')}`] }, `the ElasticMQ server of ${this.cacheDir}`);
+    return killAndWait(pid, 'ElasticMQ server');
+  }
+
   private async run(command: string): Promise<void> {
-    const env: NodeJS.ProcessEnv = { ...process.env, ORDERFLOW_CACHE: this.dir, SQS_PORT: String(this.port) };
+    const env: NodeJS.ProcessEnv = { ...process.env, ORDERFLOW_CACHE: this.cacheDir, SQS_PORT: String(this.port) };
     // elasticmq.sh does nothing for an external endpoint; this server is ours.
     delete env['SQS_ENDPOINT'];
+    delete env['ELASTICMQ_DATA_DIR'];
     await run('bash', [join(REPO_ROOT, 'infra/elasticmq/elasticmq.sh'), command], { env, maxBuffer: 10 * 1024 * 1024 });
   }
 }

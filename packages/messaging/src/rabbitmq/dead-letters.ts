@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { dlqTopicOf } from '@orderflow/contracts';
 import type * as amqp from 'amqplib';
-import { matchesFilter, redriveMessage, type DeadLetter, type DeadLetterQuery, type RedriveOptions, type RedriveResult } from '../dead-letters';
-import { DeadLetterHeaders, EVENT_TYPE_HEADER } from '../headers';
+import { matchesFilter, queuedLetter, redriveMessage, type DeadLetter, type DeadLetterQuery, type RedriveOptions, type RedriveResult } from '../dead-letters';
+import { DeadLetterHeaders } from '../headers';
 import type { OutgoingMessage } from '../publisher';
 import type { Publisher } from '../transport';
 import { closeQuietly, openChannel } from './connection';
@@ -42,21 +42,7 @@ async function takeAll(connection: amqp.ChannelModel, naming: Naming, topic: str
       if (message === false) break;
       const { key, headers } = fromAmqp(message.properties);
       const value = message.content.toString('utf8');
-      taken.push({
-        message,
-        letter: {
-          topic,
-          partition: 0,
-          offset: letterId(headers, value),
-          key,
-          value,
-          headers,
-          type: headers[EVENT_TYPE_HEADER],
-          group: headers[DeadLetterHeaders.consumerGroup],
-          error: headers[DeadLetterHeaders.error],
-          redriven: headers[DeadLetterHeaders.redrivenAt] !== undefined,
-        },
-      });
+      taken.push({ message, letter: queuedLetter(topic, letterId(headers, value), { key, value, headers }) });
     }
   } catch (error) {
     await closeQuietly(channel);

@@ -98,10 +98,10 @@ export class RabbitMqPublisher implements Publisher {
             );
           }),
       );
-      await within(this.confirmTimeoutMs, `${messages.length} publish confirm(s)`, Promise.all(confirms), () => void this.discard());
+      await within(this.confirmTimeoutMs, `${messages.length} publish confirm(s)`, Promise.all(confirms), () => void this.drop(session));
     } catch (error) {
       // A closed channel (e.g. 404: no such exchange) cannot publish again; the next send opens a new one.
-      if (channel.closedBy || !(error instanceof Error && /nack/i.test(error.message))) await this.discard();
+      if (channel.closedBy || !(error instanceof Error && /nack/i.test(error.message))) await this.drop(session);
       throw toRabbitError(channel.closedBy ?? error);
     }
     const returned = session.returned as amqp.Message | undefined;
@@ -127,24 +127,27 @@ export class RabbitMqPublisher implements Publisher {
     const channel = await within(this.confirmTimeoutMs, 'opening a channel', openConfirmChannel(connection), () => void closeQuietly(connection));
     const session: Session = { connection, channel };
     channel.on('return', (message: amqp.Message) => (session.returned ??= message));
-    const forget = (): void => {
-      void this.session?.then((current) => {
-        if (current === session) this.session = undefined;
-      });
-    };
     connection.on('close', (error?: Error) => {
       if (error) this.options.logger?.warn(`RabbitMQ publisher connection lost (${error.message}); the next send reconnects`);
-      forget();
+      void this.drop(session);
     });
-    channel.on('close', forget);
+    // The connection exists for this channel alone: once the channel is gone, so is the session.
+    channel.on('close', () => void this.drop(session));
     return session;
+  }
+
+  /** Forgets `session` if it is still the current one, and closes its connection. */
+  private async drop(session: Session): Promise<void> {
+    const current = await this.session?.catch(() => undefined);
+    if (current === session) this.session = undefined;
+    await closeQuietly(session.connection);
   }
 
   private async discard(): Promise<void> {
     const session = this.session;
     this.session = undefined;
     const current = await session?.catch(() => undefined);
-    await closeQuietly(current?.connection);
+    if (current) await this.drop(current);
   }
 
   private exclusively<T>(work: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { dlqTopicOf } from '@orderflow/contracts';
-import { matchesFilter, redriveMessage, type DeadLetter, type DeadLetterQuery, type RedriveOptions, type RedriveResult } from '../dead-letters';
-import { DeadLetterHeaders, EVENT_TYPE_HEADER } from '../headers';
+import { matchesFilter, queuedLetter, redriveMessage, type DeadLetter, type DeadLetterQuery, type RedriveOptions, type RedriveResult } from '../dead-letters';
+import { DeadLetterHeaders } from '../headers';
 import type { OutgoingMessage } from '../publisher';
 import type { Publisher } from '../transport';
 import { changeVisibility, deleteMessages, receive } from './queue-ops';
@@ -37,19 +37,8 @@ async function holdLetters(client: SQSClient, url: string, topic: string): Promi
 }
 
 function letterOf(topic: string, message: Message): DeadLetter {
-  const { key, value, headers, sequenceNumber } = decodeMessage(message, true);
-  return {
-    topic,
-    partition: 0,
-    offset: sequenceNumber,
-    key,
-    value,
-    headers,
-    type: headers[EVENT_TYPE_HEADER],
-    group: headers[DeadLetterHeaders.consumerGroup],
-    error: headers[DeadLetterHeaders.error],
-    redriven: headers[DeadLetterHeaders.redrivenAt] !== undefined,
-  };
+  const decoded = decodeMessage(message, true);
+  return queuedLetter(topic, decoded.sequenceNumber, decoded);
 }
 
 const giveBack = (client: SQSClient, url: string, held: readonly HeldLetter[]): Promise<unknown> =>
