@@ -2,7 +2,7 @@ import { EventCatalog, assertValidEvent, encodeEvent, type AnyEvent } from '@ord
 import type { EntityManager } from 'typeorm';
 import { ConcurrencyError } from './errors';
 import { INBOX_CLAIM, claimInboxBatch } from './inbox';
-import { OUTBOX_CHANNEL, PROCESS_TAG, markOutboxWritten } from './outbox-signal';
+import { OUTBOX_CHANNEL, markOutboxWritten, senderTag } from './outbox-signal';
 import { batchOf, combineWrites, inEventBatch, readModelWrites, type CachedStream, type EventBatch, type WriteStatement } from './event-batch';
 
 export interface StreamEvent {
@@ -241,7 +241,7 @@ async function flushBatch(tx: EntityManager, batch: EventBatch): Promise<void> {
   if (queued) add(outboxInsert(batch.outbox, next));
   for (const statement of await readModelWrites(tx, batch, next)) add(statement);
   if (writes.length === 0) return;
-  const { sql, parameters } = combineWrites(writes, queued ? outboxNotification(next) : undefined);
+  const { sql, parameters } = combineWrites(writes, queued ? outboxNotification(tx, next) : undefined);
   try {
     await tx.query(sql, parameters);
   } catch (error) {
@@ -278,12 +278,15 @@ function outboxInsert(events: readonly AnyEvent[], first: number): WriteStatemen
  * outbox rows and is delivered at commit, only if the transaction commits;
  * PostgreSQL folds repeats within one transaction into one.
  */
-const outboxNotification = (first: number): WriteStatement => ({ sql: `SELECT pg_notify($${first}, $${first + 1})`, parameters: [OUTBOX_CHANNEL, PROCESS_TAG] });
+const outboxNotification = (tx: EntityManager, first: number): WriteStatement => ({
+  sql: `SELECT pg_notify($${first}, $${first + 1})`,
+  parameters: [OUTBOX_CHANNEL, senderTag(tx.connection)],
+});
 
 async function insertIntoOutbox(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
   if (events.length === 0) return;
   const insert = outboxInsert(events, 1);
-  const { sql, parameters } = combineWrites([insert], outboxNotification(1 + insert.parameters.length));
+  const { sql, parameters } = combineWrites([insert], outboxNotification(tx, 1 + insert.parameters.length));
   await tx.query(sql, parameters);
   markOutboxWritten(tx);
 }

@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { Client, type ClientConfig } from 'pg';
 import type { DataSource } from 'typeorm';
-import { OUTBOX_CHANNEL, PROCESS_TAG, onOutboxCommitted } from './outbox-signal';
+import { OUTBOX_CHANNEL, onOutboxCommitted, senderTag } from './outbox-signal';
 
 export interface OutboxMessage {
   id: string;
@@ -348,7 +348,7 @@ export class OutboxRelay {
     client.on('error', lost);
     client.on('end', lost);
     client.on('notification', (message) => {
-      if (message.channel === OUTBOX_CHANNEL && message.payload !== PROCESS_TAG) this.wake();
+      if (message.channel === OUTBOX_CHANNEL && message.payload !== senderTag(this.dataSource)) this.wake();
     });
     try {
       this.listener = client;

@@ -9,13 +9,21 @@ import type { DataSource, EntityManager } from 'typeorm';
  * In other processes (another instance of the service, the seed command): the
  * transaction that wrote the rows also sends a PostgreSQL notification, delivered
  * at commit (and only if it commits) to every relay listening on that database.
- * The payload names the sending process, so a relay ignores its own process's
- * notifications: the in-process hook already woke it.
+ * The payload names the sending DataSource (in a service: its process), so a relay
+ * ignores the notifications of its own: the in-process hook already woke it. A
+ * relay on another DataSource of the same process (a test's second instance) is
+ * woken by them like one in another process.
  */
 export const OUTBOX_CHANNEL = 'orderflow_outbox';
 
-/** Identifies this process in outbox notifications. */
-export const PROCESS_TAG = randomUUID();
+const tags = new WeakMap<DataSource, string>();
+
+/** Identifies a DataSource (its relay and its commits) in outbox notifications. */
+export function senderTag(dataSource: DataSource): string {
+  let tag = tags.get(dataSource);
+  if (!tag) tags.set(dataSource, (tag = randomUUID()));
+  return tag;
+}
 
 const written = new WeakSet<EntityManager>();
 const listeners = new WeakMap<DataSource, Set<() => void>>();

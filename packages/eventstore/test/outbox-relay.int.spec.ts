@@ -382,6 +382,17 @@ describe('two relays on one database', () => {
     expect(await countRows(db.dataSource, 'outbox')).toBe(0);
   });
 
+  it("wake a relay on another DataSource of the same process by notification (as one in another process)", async () => {
+    // The commits below go through db.dataSource, whose hook wakes no relay: only the notification can.
+    const other = await db.connectAgain();
+    const probe = exclusiveProbe(0);
+    relay({ publish: probe.publish }, other).start();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // its first pass found nothing
+    const events = await appendMany(3);
+    await waitFor(() => probe.published.length >= events.length, { what: 'the notified relay to publish' });
+    expect(probe.published).toEqual(events.map((e) => e.id));
+  });
+
   it('take turns while commits keep waking them, publishing everything exactly once in id order', async () => {
     const other = await db.connectAgain();
     const probe = exclusiveProbe(30);
