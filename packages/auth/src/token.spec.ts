@@ -61,6 +61,16 @@ describe('HS256 tokens', () => {
     expect((await rejection(handMade({ alg: 'HS256' }, { sub: 'c', exp: NOW }))).message).toBe('token expired');
   });
 
+  it('answers a token it verified before again, and still refuses it once it expired or before its nbf', async () => {
+    const verifier = createVerifier({ secret: SECRET });
+    const token = handMade({ alg: 'HS256' }, { sub: 'c', roles: ['operator'], nbf: NOW - 10, exp: NOW + 30 });
+    const first = await verifier(token, NOW);
+    first.roles.push('changed by the caller');
+    await expect(verifier(token, NOW + 29)).resolves.toEqual({ sub: 'c', roles: ['operator'] });
+    await expect(verifier(token, NOW + 30)).rejects.toThrow('token expired');
+    await expect(verifier(token, NOW - 11)).rejects.toThrow(/nbf/);
+  });
+
   it('rejects a correctly signed token without an expiry', async () => {
     expect((await rejection(handMade({ alg: 'HS256' }, { sub: 'customer-1' }))).message).toBe('token has no expiry (exp is required)');
   });

@@ -81,15 +81,56 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
     const key = encoder.encode(options.secret);
     check = async (token, o) => (await jwtVerify(token, key, { ...o, algorithms: ['HS256'] })).payload;
   }
+  const verified = new VerifiedTokens();
   return async (token, nowSeconds) => {
+    const now = nowSeconds ?? Date.now() / 1000;
+    const known = verified.get(token, now);
+    if (known) return known;
     let payload: JWTPayload;
     try {
       payload = await check(token, nowSeconds === undefined ? base : { ...base, currentDate: new Date(nowSeconds * 1000) });
     } catch (error) {
       throw new InvalidTokenError(reasonOf(error));
     }
-    return claimsOf(payload, options.rolesClaim ?? 'roles');
+    const claims = claimsOf(payload, options.rolesClaim ?? 'roles');
+    verified.add(token, claims, payload, now);
+    return claims;
   };
+}
+
+/** How long a verified token is trusted without checking its signature again, at most (a JWKS key withdrawn is noticed within it). */
+export const VERIFIED_TOKEN_TTL_SECONDS = 60;
+const MAX_VERIFIED_TOKENS = 10_000;
+
+/**
+ * Tokens verified lately, by their exact text: a customer sends the same token
+ * with every request, and checking its signature costs far more than the rest of
+ * a request's authentication. An entry answers only while the token's own time
+ * claims still hold (`exp`, `nbf`) and for at most VERIFIED_TOKEN_TTL_SECONDS;
+ * only tokens that passed every check are kept, the oldest dropped first.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { claims: TokenClaims; until: number; notBefore: number }>();
+
+  get(token: string, now: number): TokenClaims | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    if (now >= entry.until || now < entry.notBefore) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return { sub: entry.claims.sub, roles: [...entry.claims.roles] };
+  }
+
+  add(token: string, claims: TokenClaims, payload: JWTPayload, now: number): void {
+    if (typeof payload.exp !== 'number') return;
+    if (this.entries.size >= MAX_VERIFIED_TOKENS) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, {
+      claims: { sub: claims.sub, roles: [...claims.roles] },
+      until: Math.min(payload.exp, now + VERIFIED_TOKEN_TTL_SECONDS),
+      notBefore: typeof payload.nbf === 'number' ? payload.nbf : -Infinity,
+    });
+  }
 }
 
 function claimsOf(payload: JWTPayload, rolesClaim: string): TokenClaims {

@@ -58,6 +58,19 @@ export async function readStream(tx: EntityManager, streamId: string): Promise<L
   return { version: storedVersion + appended.length, events: [...stored, ...appended] };
 }
 
+/**
+ * Tells the unit of work that a stream does not exist yet because its id was made
+ * just now (a random UUID), so its first `readStream` costs no round trip to learn
+ * that it is empty. Were the id taken after all, the batch's insert would collide
+ * with that stream's first (stream, version) key and the transaction would fail:
+ * nothing is overwritten. Outside a batch it does nothing (the append checks).
+ */
+export function startStream(tx: EntityManager, streamId: string): void {
+  const batch = batchOf(tx);
+  if (!batch || batch.streams.has(streamId)) return;
+  batch.streams.set(streamId, { storedVersion: 0, stored: [], appended: [] });
+}
+
 /** Keeps a stream read whole for the rest of the batch, with what the batch already appended to it (not in the database yet). */
 function rememberWholeStream(batch: EventBatch, streamId: string, storedVersion: number, stored: AnyEvent[]): CachedStream {
   const entry = { storedVersion, stored, appended: batch.streams.get(streamId)?.appended ?? [] };

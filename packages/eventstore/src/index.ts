@@ -14,6 +14,7 @@ export {
 export {
   readStream,
   readLastEvent,
+  startStream,
   appendToStream,
   enqueueForPublishing,
   withEventBatch,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
-import { ConcurrencyError, appendToStream, inTransaction, preloadBatch, readLastEvent, readStream, unnestUpsert, upsertRow, withEventBatch, type RowUpsert } from '../src';
+import { ConcurrencyError, appendToStream, inTransaction, preloadBatch, readLastEvent, readStream, startStream, unnestUpsert, upsertRow, withEventBatch, type RowUpsert } from '../src';
 import { countRows, createTestDatabase, orderCompleted, orderConfirmed, orderPlaced, outboxEventIds, type TestDatabase } from './support';
 
 let db: TestDatabase;
@@ -190,5 +190,42 @@ describe('withEventBatch', () => {
     expect(error).toBeInstanceOf(ConcurrencyError);
     expect((error as ConcurrencyError).streamId).toBe(streamOf(placed));
     expect(await countRows(db.dataSource, 'outbox')).toBe(outboxBefore + 1);
+  });
+});
+
+describe('startStream', () => {
+  it('answers the first read of a stream made just now from memory, and writes its events', async () => {
+    const placed = orderPlaced();
+    let statements: string[] = [];
+    await inTransaction(db.dataSource, async (tx) => {
+      const counter = counting(tx);
+      await withEventBatch(tx, async () => {
+        startStream(tx, streamOf(placed));
+        const loaded = await readStream(tx, streamOf(placed));
+        expect(loaded).toEqual({ version: 0, events: [] });
+        await appendToStream(tx, streamOf(placed), loaded.version, [{ event: placed, publish: true }]);
+      });
+      statements = counter.statements();
+    });
+    expect(statements.filter((s) => s.startsWith('SELECT'))).toEqual([]);
+    expect(await inTransaction(db.dataSource, (tx) => readStream(tx, streamOf(placed)))).toEqual({ version: 1, events: [placed] });
+  });
+
+  it('overwrites nothing when the stream existed after all: the batch fails as a version conflict', async () => {
+    const placed = orderPlaced();
+    await inTransaction(db.dataSource, (tx) => appendToStream(tx, streamOf(placed), 0, [{ event: placed, publish: true }]));
+    const other = orderPlaced(placed.subject);
+    await expect(
+      inTransaction(
+        db.dataSource,
+        (tx) =>
+          withEventBatch(tx, async () => {
+            startStream(tx, streamOf(placed));
+            await appendToStream(tx, streamOf(placed), 0, [{ event: other, publish: true }]);
+          }),
+        { attempts: 2, baseDelayMs: 1 },
+      ),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await inTransaction(db.dataSource, (tx) => readStream(tx, streamOf(placed)))).toEqual({ version: 1, events: [placed] });
   });
 });

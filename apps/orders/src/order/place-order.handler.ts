@@ -1,8 +1,9 @@
-import { ConcurrencyError } from '@orderflow/eventstore';
+import { ConcurrencyError, startStream } from '@orderflow/eventstore';
 import { DomainError } from '@orderflow/domain';
 import { In, type EntityManager } from 'typeorm';
 import { Product } from '../catalog/product.entity';
 import { executeOrderCommand } from './execute-order-command';
+import { orderStream } from './order.decider';
 import { findRepeatedRequest, rememberRequest } from './idempotency';
 import type { PlaceOrderBody } from './place-order.request';
 
@@ -62,6 +63,8 @@ export async function placeOrder(
   }
   const items = body.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPrice: products.get(i.sku)!.unitPrice }));
   const orderId = input.newOrderId;
+  // A fresh id: its stream is known to be empty without reading it.
+  startStream(tx, orderStream(orderId));
   await executeOrderCommand(
     tx,
     orderId,
