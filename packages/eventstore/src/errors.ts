@@ -11,6 +11,19 @@ export class ConcurrencyError extends Error {
 }
 
 /**
+ * The ConcurrencyError a clash on the events' (stream, version) key means, naming
+ * the stream from the driver's detail ("Key (stream_id, stream_version)=(order-…, 3)
+ * already exists."); undefined for any other error.
+ */
+export function versionClashOf(error: unknown): ConcurrencyError | undefined {
+  if (error instanceof ConcurrencyError) return error;
+  const e = error as { driverError?: { constraint?: string; detail?: string }; constraint?: string; detail?: string } | null;
+  if ((e?.driverError?.constraint ?? e?.constraint) !== 'events_stream_version_unique') return undefined;
+  const clash = /=\((.*), (\d+)\)/.exec(e?.driverError?.detail ?? e?.detail ?? '');
+  return clash ? new ConcurrencyError(clash[1]!, Number(clash[2]) - 1) : new ConcurrencyError('(unknown stream)', -1);
+}
+
+/**
  * A database condition that goes away by itself (a timeout, a lost race, a full
  * disk being cleaned up): the same work can succeed later. Made at the database
  * boundary (`inTransaction`, the relay) from the driver's or pool's error, which

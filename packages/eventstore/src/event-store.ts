@@ -1,6 +1,7 @@
 import { EventCatalog, assertValidEvent, encodeEvent, type AnyEvent } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
-import { ConcurrencyError } from './errors';
+import { ConcurrencyError, versionClashOf } from './errors';
+import { holdUntilCommit } from './pipelined-transaction';
 import { INBOX_CLAIM, claimInboxBatch } from './inbox';
 import { OUTBOX_CHANNEL, markOutboxWritten, senderTag } from './outbox-signal';
 import { batchOf, combineWrites, inEventBatch, readModelWrites, type CachedStream, type EventBatch, type WriteStatement } from './event-batch';
@@ -256,15 +257,10 @@ async function flushBatch(tx: EntityManager, batch: EventBatch): Promise<void> {
   if (writes.length === 0) return;
   const { sql, parameters } = combineWrites(writes, queued ? outboxNotification(tx, next) : undefined);
   try {
-    await tx.query(sql, parameters);
+    // Sent with the transaction's COMMIT where it can be: the batch writes nothing after it.
+    await holdUntilCommit(tx, sql, parameters);
   } catch (error) {
-    const e = error as { driverError?: { constraint?: string; detail?: string }; constraint?: string; detail?: string };
-    if ((e.driverError?.constraint ?? e.constraint) === 'events_stream_version_unique') {
-      // "Key (stream_id, stream_version)=(order-…, 3) already exists."
-      const clash = /=\((.*), (\d+)\)/.exec(e.driverError?.detail ?? e.detail ?? '');
-      throw clash ? new ConcurrencyError(clash[1]!, Number(clash[2]) - 1) : new ConcurrencyError(rows[0]!.streamId, rows[0]!.version - 1);
-    }
-    throw error;
+    throw versionClashOf(error) ?? error;
   }
   if (queued) markOutboxWritten(tx);
 }

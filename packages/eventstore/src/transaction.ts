@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { ConcurrencyError, toDatabaseError } from './errors';
+import { ConcurrencyError, toDatabaseError, versionClashOf } from './errors';
+import { pipelineTransactions } from './pipelined-transaction';
 import { outboxCommitted, wroteOutbox } from './outbox-signal';
 
 export interface RetryOptions {
@@ -29,16 +30,39 @@ export async function inTransaction<T>(
   for (let attempt = 1; ; attempt++) {
     try {
       let wrote = false;
-      const result = await dataSource.transaction(async (tx) => {
+      const result = await transaction(dataSource, async (tx) => {
         const value = await work(tx);
         wrote = wroteOutbox(tx);
         return value;
       });
       if (wrote) outboxCommitted(dataSource);
       return result;
-    } catch (error) {
+    } catch (thrown) {
+      // A batch's final write goes out with its COMMIT: a version clash surfaces there.
+      const error = versionClashOf(thrown) ?? thrown;
       if (!(error instanceof ConcurrencyError) || attempt >= attempts) throw toDatabaseError(error);
       await sleep(baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
     }
+  }
+}
+
+/** `DataSource.transaction`, on a query runner whose BEGIN and COMMIT ride with the first and last statements (`pipelineTransactions`). */
+async function transaction<T>(dataSource: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  pipelineTransactions(runner);
+  try {
+    await runner.startTransaction();
+    const result = await work(runner.manager);
+    await runner.commitTransaction();
+    return result;
+  } catch (error) {
+    try {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+    } catch {
+      // The error that ended the transaction is the one to report.
+    }
+    throw error;
+  } finally {
+    await runner.release();
   }
 }
