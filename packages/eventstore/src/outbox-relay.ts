@@ -132,8 +132,10 @@ interface BatchResult {
  * No transaction is open while the broker answers: the relay reads a batch,
  * publishes it, and deletes the acknowledged rows by id in autocommit statements,
  * on a connection of its own that holds a session-level advisory lock. The relay
- * that got the lock keeps it (and the connection) while it runs, so a pass costs
- * two statements; the relays of other instances find it taken, leave the
+ * that got the lock keeps it (and the connection) while it runs. A pass costs two
+ * statements, or one while passes follow each other: the acknowledged rows are
+ * then deleted by the next pass's read. The relays of other instances find the
+ * lock taken, leave the
  * publishing to it (their commits wake it by notification), and look again now
  * and then, so one of them takes over when it goes away.
  */
@@ -150,6 +152,12 @@ export class OutboxRelay {
   private leader: Client | undefined;
   private leaderBroken = false;
   private busyPasses = 0;
+  /**
+   * Rows the broker acknowledged whose DELETE rides with the next read, when another
+   * pass follows at once (the read skips them). Deleted alone otherwise, before the
+   * relay sleeps or stops.
+   */
+  private acknowledged: string[] = [];
   private draining: Promise<unknown> = Promise.resolve();
   private readonly settings: Settings;
 
@@ -240,8 +248,14 @@ export class OutboxRelay {
       for (;;) {
         const batch = await this.publishBatch(session);
         total += batch.published;
-        if (batch.failure !== undefined) throw batch.failure instanceof Error ? batch.failure : new Error('outbox relay: publish failed', { cause: batch.failure });
-        if (!batch.full) return total;
+        if (batch.failure !== undefined) {
+          await this.removeAcknowledged(session);
+          throw batch.failure instanceof Error ? batch.failure : new Error('outbox relay: publish failed', { cause: batch.failure });
+        }
+        if (batch.full) continue;
+        // Woken while publishing: the next pass follows at once and deletes these with its read.
+        if (!this.pendingWake || this.stopped) await this.removeAcknowledged(session);
+        return total;
       }
     } catch (error) {
       // A database failure may have taken the connection, and the lock with it: start over next time.
@@ -288,6 +302,9 @@ export class OutboxRelay {
     const client = this.leader;
     this.leader = undefined;
     if (!client) return;
+    if (!this.leaderBroken) await this.removeAcknowledged({ query: async (sql, parameters) => (await client.query(sql, parameters)).rows as unknown[] }).catch(() => undefined);
+    // Rows not deleted are published again by whoever publishes next: consumers are idempotent.
+    this.acknowledged = [];
     await client.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
     await client.end().catch(() => undefined);
   }
@@ -372,9 +389,16 @@ export class OutboxRelay {
   }
 
   private async readBatch(session: SqlSession): Promise<{ messages: OutboxMessage[]; full: boolean }> {
-    const rows = (await session.query('SELECT id, event_id, topic, message_key, headers, payload FROM outbox ORDER BY id LIMIT $1', [
-      this.settings.batchSize,
-    ])) as OutboxRow[];
+    const gone = this.acknowledged;
+    // The DELETE and the SELECT share a snapshot, so the SELECT leaves the deleted rows out itself.
+    const rows = (await session.query(
+      gone.length === 0
+        ? 'SELECT id, event_id, topic, message_key, headers, payload FROM outbox ORDER BY id LIMIT $1'
+        : `WITH gone AS (DELETE FROM outbox WHERE id = ANY($2::bigint[]))
+           SELECT id, event_id, topic, message_key, headers, payload FROM outbox WHERE id <> ALL($2::bigint[]) ORDER BY id LIMIT $1`,
+      gone.length === 0 ? [this.settings.batchSize] : [this.settings.batchSize, gone],
+    )) as OutboxRow[];
+    if (this.acknowledged === gone) this.acknowledged = [];
     const messages: OutboxMessage[] = [];
     let bytes = 0;
     for (const r of rows) {
@@ -391,7 +415,7 @@ export class OutboxRelay {
     const { messages, full } = await this.readBatch(session);
     if (messages.length === 0) return { published: 0, full: false };
     const report = await this.send(messages);
-    await this.remove(session, report.acked);
+    this.acknowledged.push(...report.acked.map((m) => m.id));
     let published = report.acked.length;
     let failure: unknown;
     for (const group of report.failed) {
@@ -443,6 +467,13 @@ export class OutboxRelay {
       }
     }
     return { published };
+  }
+
+  private async removeAcknowledged(session: SqlSession): Promise<void> {
+    const ids = this.acknowledged;
+    if (ids.length === 0) return;
+    await session.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
+    if (this.acknowledged === ids) this.acknowledged = [];
   }
 
   private async remove(session: SqlSession, messages: readonly OutboxMessage[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { encodeEvent, type AnyEvent } from '@orderflow/contracts';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { OUTBOX_CHANNEL, OutboxRelay, appendToStream, inTransaction, type OutboxMessage, type OutboxRelayOptions } from '../src';
 import {
@@ -556,6 +557,41 @@ describe('OutboxRelay.start', () => {
 
     await waitFor(() => sink.eventIds().length === 2, { timeoutMs: 5_000, what: 'the second pass' });
     expect(sink.eventIds()).toEqual([first.id, second.id]);
+  });
+
+  it("deletes what a pass published with the next pass's read when woken meanwhile, and on its own before it sleeps", async () => {
+    const statements: string[] = [];
+    const query = Client.prototype.query;
+    Client.prototype.query = function (this: Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0].replace(/\s+/g, ' ').trim() : '';
+      if (/^(SELECT id, event_id|WITH gone|DELETE FROM outbox WHERE)/.test(text)) statements.push(text.split(' ').slice(0, 4).join(' '));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      const gate = deferred();
+      gates.push(gate);
+      const sink = capture();
+      let calls = 0;
+      const r = relay({
+        publish: async (messages) => {
+          if (++calls === 1) await gate.promise;
+          await sink.publish(messages);
+        },
+      });
+      const first = orderPlaced();
+      await appendCommitted(first);
+      r.start();
+      await waitFor(() => calls === 1, { what: 'the first pass to publish' });
+      const second = orderPlaced();
+      await appendCommitted(second);
+      gate.resolve();
+      await waitFor(async () => sink.eventIds().length === 2 && (await countRows(db.dataSource, 'outbox')) === 0, { timeoutMs: 5_000, what: 'both published and deleted' });
+
+      expect(sink.eventIds()).toEqual([first.id, second.id]);
+      expect(statements).toEqual(['SELECT id, event_id, topic,', 'WITH gone AS (DELETE', 'DELETE FROM outbox WHERE']);
+    } finally {
+      Client.prototype.query = query;
+    }
   });
 
   it('stop() waits for the batch in flight to be published and deleted', async () => {
