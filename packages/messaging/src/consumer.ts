@@ -38,17 +38,22 @@ interface PartitionOffset {
  * Commits offsets behind the consumer instead of in its way: kafkajs fetches again
  * only once the batches of the last fetch returned, so an awaited OffsetCommit
  * would add a round trip to the path of every event. Offsets go out in the order
- * they were handed over, coalesced per partition while a commit is on the wire.
- * Only offsets whose events are committed in the database are handed over, so a
- * commit that fails (a rebalance) or never went out (a crash) means redelivery,
- * which the inbox absorbs, never a lost event.
+ * they were handed over, coalesced per partition while a commit is on the wire and
+ * for at least `intervalMs` after the last one (a commit ahead of a fetch on the
+ * broker's connection also delays that fetch). Only offsets whose events are
+ * committed in the database are handed over, so a commit that fails (a rebalance)
+ * or never went out (a crash) means redelivery, which the inbox absorbs, never a
+ * lost event.
  */
 class OffsetCommitter {
   private readonly pending = new Map<string, PartitionOffset>();
   private running: Promise<void> | undefined;
+  private lastSentAt = -Infinity;
+  private wait: { timer: NodeJS.Timeout; done: () => void } | undefined;
 
   constructor(
     private readonly consumer: Consumer,
+    private readonly intervalMs: number,
     private readonly logger: EventConsumerOptions['logger'],
   ) {}
 
@@ -57,15 +62,29 @@ class OffsetCommitter {
     this.running ??= this.drain().finally(() => (this.running = undefined));
   }
 
-  /** Resolves once everything handed over so far was sent (or failed). */
+  /** Sends what is pending now, without waiting out the interval, and resolves once everything handed over so far was sent (or failed). */
   async flush(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running) {
+      this.endWait();
+      await this.running;
+    }
+  }
+
+  private endWait(): void {
+    const wait = this.wait;
+    this.wait = undefined;
+    if (!wait) return;
+    clearTimeout(wait.timer);
+    wait.done();
   }
 
   private async drain(): Promise<void> {
     while (this.pending.size > 0) {
+      const due = this.lastSentAt + this.intervalMs - Date.now();
+      if (due > 0) await new Promise<void>((done) => (this.wait = { timer: setTimeout(() => this.endWait(), due), done }));
       const offsets = [...this.pending.values()];
       this.pending.clear();
+      this.lastSentAt = Date.now();
       try {
         await this.consumer.commitOffsets(offsets);
       } catch (error) {
@@ -118,7 +137,9 @@ export class EventConsumer {
       maxWaitTimeInMs: settings.maxWaitTimeInMs,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
-    this.offsets = new OffsetCommitter(this.consumer, options.logger);
+    this.offsets = new OffsetCommitter(this.consumer, settings.offsetCommitIntervalMs, options.logger);
+    // A rebalance is about to move partitions: what this member handled is committed now, not redelivered to the next owner.
+    this.consumer.on(this.consumer.events.REBALANCING, () => void this.offsets.flush());
     const onRequest = options.onRequest;
     if (onRequest) this.consumer.on(this.consumer.events.REQUEST, (e) => onRequest(e.payload.apiName));
   }

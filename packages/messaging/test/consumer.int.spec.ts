@@ -90,6 +90,31 @@ describe('EventConsumer', () => {
     expect(outcomes).toEqual(['processed', 'processed', 'processed']);
   });
 
+  it('commits the offsets of batches handled within offsetCommitIntervalMs together, the last of them included', async () => {
+    const orderId = `order-${randomUUID()}`;
+    const requests: string[] = [];
+    const handled: Handled[] = [];
+    const { publisher, consumer, committed } = await consumerOf({
+      offsetCommitIntervalMs: 1_500,
+      onRequest: (api) => requests.push(api),
+      handle: async (event, delivery) => {
+        handled.push({ event, delivery });
+      },
+    });
+    await consumer.start();
+    // One event at a time, each waiting for the last to be handled: one fetch, one batch each.
+    const events = [orderPlaced(orderId), ...Array.from({ length: 4 }, () => orderConfirmed(orderId))];
+    for (const [i, event] of events.entries()) {
+      await publisher.send([wire(event)]);
+      await waitFor(() => handled.length === i + 1, { what: `event ${i} to be handled` });
+    }
+    const partition = handled[0]!.delivery.partition;
+
+    await waitFor(async () => (await committed(partition)) === events.length, { timeoutMs: 10_000, what: 'the last offset to be committed' });
+    // The first batch is committed at once, the next four within the interval after it in one request.
+    expect(requests.filter((api) => api === 'OffsetCommit')).toHaveLength(2);
+  });
+
   it('gathers the partitions of one fetch into one batch, committed in one request; poison in it sends each partition its own way', async () => {
     // Keys spread over the three partitions.
     const events = Array.from({ length: 12 }, () => orderPlaced());
