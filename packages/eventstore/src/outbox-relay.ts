@@ -278,6 +278,9 @@ export class OutboxRelay {
           await client.end().catch(() => undefined);
           return undefined;
         }
+        // Its deletes need not wait for the disk: one lost in a database crash only
+        // publishes that row again, which consumers absorb (inbox).
+        await client.query('SET synchronous_commit = off');
       } catch (error) {
         await client.end().catch(() => undefined);
         throw error;
