@@ -142,6 +142,10 @@ describe('the order flow across four services', () => {
     expect(await count('inventory', `reservation-${orderId}`)).toBe(2); // reserved, committed
     expect((await frank.getOrder(orderId)).body.history.filter((h) => h.type === 'PaymentAuthorized')).toHaveLength(1);
     expect(await stock('MON-27-4K')).toEqual(levels);
+    // The saga's record of an outcome in the order's stream is its inbox: no inbox row for it, one for payment's OrderPlaced.
+    const inboxRows = async (service: 'orders' | 'payment', eventId: string) =>
+      (await system.cluster.query(service, 'SELECT 1 FROM inbox WHERE event_id = $1', [eventId])).length;
+    expect([await inboxRows('orders', authorized.id), await inboxRows('payment', placedEvent.id)]).toEqual([0, 1]);
   });
 
   it('hides one customer’s order from another and answers bad requests with clear 4xx errors', async () => {

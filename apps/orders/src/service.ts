@@ -6,7 +6,7 @@ import { KafkaTransport } from '@orderflow/messaging';
 import { rebuildCatalog } from './catalog/catalog-rebuild';
 import { Product } from './catalog/product.entity';
 import { OrdersConfigSchema } from './config';
-import { orderDecider, orderStream, type OrderEvent } from './order/order.decider';
+import { isOutcomeType, orderDecider, orderStream, type OrderEvent } from './order/order.decider';
 import { IdempotencyKey, OrderSummary } from './order/order.entities';
 import { projectSummary } from './order/order-summary.projection';
 import { OrdersModule } from './orders.module';
@@ -23,6 +23,8 @@ export const ordersService: ServiceDescription<typeof OrdersConfigSchema> = {
   consumes: [Topics.payments, Topics.inventory, Topics.products, Topics.shipping],
   // The saga reads the order's whole stream; catalog events read none.
   streamsOf: (event) => (event.type === 'ProductCatalogued' || event.type === 'StockLevelChanged' ? [] : [orderStream(event.subject)]),
+  // The saga records every outcome in the order's stream with its own id: that record is its inbox.
+  recordedIn: (event) => (isOutcomeType(event.type) ? orderStream((event.data as { orderId: string }).orderId) : undefined),
   // Order summaries come from this service's own log; the product catalog is a
   // projection of inventory's compacted `inventory.products`, read again from its start.
   projections: [

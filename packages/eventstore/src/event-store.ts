@@ -2,6 +2,8 @@ import { EventCatalog, assertValidEvent, encodeEvent, type AnyEvent } from '@ord
 import type { EntityManager } from 'typeorm';
 import { ConcurrencyError, versionClashOf } from './errors';
 import { holdUntilCommit } from './pipelined-transaction';
+import { streamCacheOf } from './stream-cache';
+import { onCommitted } from './transaction';
 import { INBOX_CLAIM, claimInboxBatch } from './inbox';
 import { OUTBOX_CHANNEL, markOutboxWritten, senderTag } from './outbox-signal';
 import { batchOf, combineWrites, inEventBatch, readModelWrites, type CachedStream, type EventBatch, type WriteStatement } from './event-batch';
@@ -48,15 +50,24 @@ export async function readStream(tx: EntityManager, streamId: string): Promise<L
   const batch = batchOf(tx);
   const cached = batch?.streams.get(streamId);
   if (cached?.stored) return { version: cached.storedVersion + cached.appended.length, events: [...cached.stored, ...cached.appended] };
+  if (!batch) return selectStream(tx, streamId);
+  const { storedVersion, stored, appended } = await readStreamWhole(tx, batch, streamId);
+  return { version: storedVersion + appended.length, events: [...stored!, ...appended] };
+}
+
+async function selectStream(tx: EntityManager, streamId: string): Promise<LoadedStream> {
   const rows: EventRow[] = await tx.query(
     'SELECT stream_version, event_id, type, data, metadata FROM events WHERE stream_id = $1 ORDER BY stream_version',
     [streamId],
   );
-  const stored = rows.map(toEvent);
-  const storedVersion = rows.at(-1)?.stream_version ?? 0;
-  if (!batch) return { version: storedVersion, events: stored };
-  const { appended } = rememberWholeStream(batch, streamId, storedVersion, stored);
-  return { version: storedVersion + appended.length, events: [...stored, ...appended] };
+  return { version: rows.at(-1)?.stream_version ?? 0, events: rows.map(toEvent) };
+}
+
+/** Reads a stream whole into the batch (and the process's cache of committed streams). */
+async function readStreamWhole(tx: EntityManager, batch: EventBatch, streamId: string): Promise<CachedStream> {
+  const { version, events } = await selectStream(tx, streamId);
+  streamCacheOf(tx.connection).set(streamId, { version, events });
+  return rememberWholeStream(batch, streamId, version, events);
 }
 
 /**
@@ -102,6 +113,9 @@ export async function preloadBatch(tx: EntityManager, preload: BatchPreload): Pr
   if (!batch) return claim ? claimInboxBatch(tx, claim.consumer, claim.eventIds) : new Set();
   const whole = [...new Set(preload.streams ?? [])].filter((id) => !batch.streams.get(id)?.stored);
   const wholeSet = new Set(whole);
+  // Whole streams this process knows up to some version are read from there on.
+  const cache = streamCacheOf(tx.connection);
+  const known = whole.map((id) => cache.get(id));
   const last = [...new Set(preload.lastEvents ?? [])].filter((id) => !batch.streams.has(id) && !wholeSet.has(id));
   if (whole.length === 0 && last.length === 0) return claim ? claimInboxBatch(tx, claim.consumer, claim.eventIds) : new Set();
   // Part 0: the ids claimed; 1: whole streams, in order; 2: the newest event of each
@@ -110,18 +124,19 @@ export async function preloadBatch(tx: EntityManager, preload: BatchPreload): Pr
     `WITH claimed AS (${INBOX_CLAIM})
      SELECT 0 AS part, NULL::text AS stream_id, NULL::int AS stream_version, event_id, NULL::text AS type, NULL::jsonb AS data, NULL::jsonb AS metadata FROM claimed
      UNION ALL
-     SELECT 1, stream_id, stream_version, event_id, type, data, metadata FROM events WHERE stream_id = ANY($3::text[])
+     SELECT 1, e.stream_id, e.stream_version, e.event_id, e.type, e.data, e.metadata
+     FROM unnest($3::text[], $5::int[]) AS wanted(id, after) JOIN events e ON e.stream_id = wanted.id AND e.stream_version > wanted.after
      UNION ALL
      SELECT 2, newest.* FROM unnest($4::text[]) AS wanted(id) CROSS JOIN LATERAL (
        SELECT stream_id, stream_version, event_id, type, data, metadata FROM events
        WHERE stream_id = wanted.id ORDER BY stream_version DESC LIMIT 1
      ) newest
      ORDER BY part, stream_id, stream_version`,
-    [claim?.consumer ?? '', claim?.eventIds ?? [], whole, last],
+    [claim?.consumer ?? '', claim?.eventIds ?? [], whole, last, known.map((k) => k?.version ?? 0)],
   );
   const claimed = new Set<string>();
-  const byStream = new Map<string, AnyEvent[]>(whole.map((id) => [id, []]));
-  const versions = new Map<string, number>();
+  const byStream = new Map<string, AnyEvent[]>(whole.map((id, i) => [id, [...(known[i]?.events ?? [])]]));
+  const versions = new Map<string, number>(whole.flatMap((id, i) => (known[i] ? [[id, known[i]!.version] as const] : [])));
   for (const row of rows) {
     if (row.part === 0) claimed.add(row.event_id);
     else if (row.part === 1) {
@@ -129,7 +144,16 @@ export async function preloadBatch(tx: EntityManager, preload: BatchPreload): Pr
       versions.set(row.stream_id, row.stream_version);
     } else batch.streams.set(row.stream_id, { storedVersion: row.stream_version, storedLast: toEvent(row), appended: [] });
   }
-  for (const [streamId, stored] of byStream) rememberWholeStream(batch, streamId, versions.get(streamId) ?? 0, stored);
+  for (const [streamId, stored] of byStream) {
+    const version = versions.get(streamId) ?? 0;
+    // Versions run 1..n without a gap; anything else (which only a cache gone wrong could give) is read again whole.
+    if (stored.length !== version) {
+      await readStreamWhole(tx, batch, streamId);
+      continue;
+    }
+    rememberWholeStream(batch, streamId, version, stored);
+    cache.set(streamId, { version, events: stored });
+  }
   // A stream with no events yet is known whole: it is empty.
   for (const streamId of last) if (!batch.streams.has(streamId)) batch.streams.set(streamId, { storedVersion: 0, stored: [], appended: [] });
   return claimed;
@@ -263,6 +287,17 @@ async function flushBatch(tx: EntityManager, batch: EventBatch): Promise<void> {
     throw versionClashOf(error) ?? error;
   }
   if (queued) markOutboxWritten(tx);
+  rememberCommitted(tx, batch);
+}
+
+/** Once the batch's transaction committed, the streams it read whole and appended to are known as far as it wrote them. */
+function rememberCommitted(tx: EntityManager, batch: EventBatch): void {
+  const written = [...batch.streams].filter(([, s]) => s.stored && s.appended.length > 0);
+  if (written.length === 0) return;
+  const cache = streamCacheOf(tx.connection);
+  onCommitted(tx, () => {
+    for (const [streamId, s] of written) cache.set(streamId, { version: s.storedVersion + s.appended.length, events: [...s.stored!, ...s.appended] });
+  });
 }
 
 /** The outbox rows of `events`, parameters numbered from `$first`. */

@@ -30,12 +30,16 @@ export async function inTransaction<T>(
   for (let attempt = 1; ; attempt++) {
     try {
       let wrote = false;
+      let committed: (() => void)[] = [];
       const result = await transaction(dataSource, async (tx) => {
+        afterCommit.set(tx, committed);
         const value = await work(tx);
         wrote = wroteOutbox(tx);
         return value;
       });
       if (wrote) outboxCommitted(dataSource);
+      for (const action of committed) action();
+      committed = [];
       return result;
     } catch (thrown) {
       // A batch's final write goes out with its COMMIT: a version clash surfaces there.
@@ -44,6 +48,17 @@ export async function inTransaction<T>(
       await sleep(baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
     }
   }
+}
+
+const afterCommit = new WeakMap<EntityManager, (() => void)[]>();
+
+/**
+ * Runs `action` once the transaction of `tx` committed (never when it rolled back),
+ * when `tx` is one of `inTransaction`'s; elsewhere the action is dropped, so it
+ * must only be something that can be done without (e.g. keeping a cache fresh).
+ */
+export function onCommitted(tx: EntityManager, action: () => void): void {
+  afterCommit.get(tx)?.push(action);
 }
 
 /** `DataSource.transaction`, on a query runner whose BEGIN and COMMIT ride with the first and last statements (`pipelineTransactions`). */

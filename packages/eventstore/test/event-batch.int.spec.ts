@@ -229,3 +229,46 @@ describe('startStream', () => {
     expect(await inTransaction(db.dataSource, (tx) => readStream(tx, streamOf(placed)))).toEqual({ version: 1, events: [placed] });
   });
 });
+
+describe('the streams a process knows', () => {
+  const batchOf = (dataSource: typeof db.dataSource, streamId: string, work: (loaded: { version: number; events: AnyEvent[] }) => AnyEvent[]) =>
+    inTransaction(dataSource, (tx) =>
+      withEventBatch(tx, async () => {
+        await preloadBatch(tx, { streams: [streamId] });
+        const loaded = await readStream(tx, streamId);
+        const next = work(loaded);
+        await appendToStream(tx, streamId, loaded.version, next.map((event) => ({ event, publish: false })));
+        return loaded;
+      }),
+    );
+
+  it("are read from where this process last saw them, another instance's appends included", async () => {
+    const placed = orderPlaced();
+    const stream = streamOf(placed);
+    const [confirmed, completed, late] = [orderConfirmed(placed.subject), orderCompleted(placed.subject), orderConfirmed(placed.subject)];
+    await batchOf(db.dataSource, stream, () => [placed, confirmed]);
+    // Another instance (another pool) appends; this process's next batch must see it.
+    const other = await db.connectAgain();
+    expect(await batchOf(other, stream, () => [completed])).toEqual({ version: 2, events: [placed, confirmed] });
+
+    const loaded = await batchOf(db.dataSource, stream, () => [late]);
+    expect(loaded).toEqual({ version: 3, events: [placed, confirmed, completed] });
+    expect((await readStream(db.dataSource.manager, stream)).events).toEqual([placed, confirmed, completed, late]);
+  });
+
+  it('are not changed by a batch that rolled back', async () => {
+    const placed = orderPlaced();
+    const stream = streamOf(placed);
+    await batchOf(db.dataSource, stream, () => [placed]);
+    await expect(
+      inTransaction(db.dataSource, (tx) =>
+        withEventBatch(tx, async () => {
+          await preloadBatch(tx, { streams: [stream] });
+          await appendToStream(tx, stream, 1, [{ event: orderConfirmed(placed.subject), publish: false }]);
+          throw new Error('the handler failed');
+        }),
+      ),
+    ).rejects.toThrow('the handler failed');
+    expect(await batchOf(db.dataSource, stream, () => [])).toEqual({ version: 1, events: [placed] });
+  });
+});

@@ -4,7 +4,7 @@ import { RethrowRpcErrorsFilter } from './rethrow.filter';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AnyEvent, EventType } from '@orderflow/contracts';
-import { inTransaction, isTransientDatabaseError, preloadBatch, withEventBatch } from '@orderflow/eventstore';
+import { inTransaction, isTransientDatabaseError, preloadBatch, readStream, withEventBatch } from '@orderflow/eventstore';
 import {
   BatchFailure,
   isMarkedRetriable,
@@ -40,6 +40,14 @@ export interface BrokerEventTransportOptions {
   streamsOf?: (event: AnyEvent) => readonly string[];
   /** The streams of which handling an event reads only the newest event; read in that same query. */
   lastEventsOf?: (event: AnyEvent) => readonly string[];
+  /**
+   * The stream in which handling an event records that very event (same id), e.g.
+   * the order saga's outcomes: such an event needs no inbox row, because it was
+   * handled if and only if that stream holds it (the events table's unique event id
+   * keeps a second record out even when two instances race). The stream is read
+   * whole with the batch. Undefined for events that go through the inbox.
+   */
+  recordedIn?: (event: AnyEvent) => string | undefined;
   /** A debug line for every handled event (LOG_LEVEL=debug), with its order and trace. */
   logEvents?: boolean;
 }
@@ -127,16 +135,20 @@ export class BrokerEventTransport extends Server implements CustomTransportStrat
           current = undefined;
           // One statement claims the batch in the inbox and reads the streams it needs
           // (those of an event delivered again are read too, and not used).
-          const { streamsOf, lastEventsOf } = this.options;
+          const { streamsOf, lastEventsOf, recordedIn } = this.options;
           const handled = events.filter(({ event }) => this.messageHandlers.has(event.type));
+          const recorded = events.map(({ event }) => recordedIn?.(event));
           const unclaimed = await preloadBatch(tx, {
-            claim: { consumer: groupId, eventIds: events.map(({ event }) => event.id) },
-            ...(streamsOf ? { streams: handled.flatMap(({ event }) => streamsOf(event)) } : {}),
+            claim: { consumer: groupId, eventIds: events.filter((_, i) => recorded[i] === undefined).map(({ event }) => event.id) },
+            streams: [...(streamsOf ? handled.flatMap(({ event }) => streamsOf(event)) : []), ...recorded.filter((s) => s !== undefined)],
             ...(lastEventsOf ? { lastEvents: handled.flatMap(({ event }) => lastEventsOf(event)) } : {}),
           });
           for (const [index, { event, delivery }] of events.entries()) {
-            // Deleted once used: an event delivered twice within one batch is handled once.
-            if (!unclaimed.delete(event.id.toLowerCase())) continue;
+            const stream = recorded[index];
+            const id = event.id.toLowerCase();
+            // Skipped when handled before: recorded in its stream already (in this batch too), or not claimed in the
+            // inbox (a claim is used once: an event delivered twice within one batch is handled once).
+            if (stream !== undefined ? (await readStream(tx, stream)).events.some((e) => e.id.toLowerCase() === id) : !unclaimed.delete(id)) continue;
             const handler = this.handlerFor(event.type);
             if (!handler) continue;
             current = index;

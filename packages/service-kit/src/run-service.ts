@@ -61,6 +61,8 @@ export interface ServiceDescription<Config extends TObject = TObject> {
   streamsOf?: (event: AnyEvent) => readonly string[];
   /** The streams of which its handlers read only the newest event (whole-state aggregates), read in the same query. */
   lastEventsOf?: (event: AnyEvent) => readonly string[];
+  /** Events that handling records in a stream with their own id, so they need no inbox row (see `BrokerEventTransportOptions.recordedIn`). */
+  recordedIn?: (event: AnyEvent) => string | undefined;
   /** The read models of its own event log, rebuilt by replay. */
   projections: ProjectionRebuild[];
   /** The read models built from other services' topics, rebuilt by replay after the projections. */
@@ -164,6 +166,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
         topics: definition.consumes,
         ...(definition.streamsOf ? { streamsOf: definition.streamsOf } : {}),
         ...(definition.lastEventsOf ? { lastEventsOf: definition.lastEventsOf } : {}),
+        ...(definition.recordedIn ? { recordedIn: definition.recordedIn } : {}),
       }),
     });
     await app.startAllMicroservices();

@@ -20,6 +20,22 @@ export type OrderOutcomeEvent = DomainEvent<
 
 export type OrderEvent = OrderOwnEvent | OrderOutcomeEvent;
 
+/** Every outcome the saga records: `RecordOutcome` always appends the outcome itself, with its own id, before reacting to it. */
+export const OUTCOME_TYPES = [
+  'PaymentAuthorized',
+  'PaymentDeclined',
+  'PaymentRefunded',
+  'StockReserved',
+  'StockUnavailable',
+  'StockReleased',
+  'StockCommitted',
+  'ShipmentPrepared',
+  'PickupScheduled',
+  'ShipmentCancelled',
+] as const satisfies readonly OrderOutcomeEvent['type'][];
+const outcomeTypes: ReadonlySet<string> = new Set(OUTCOME_TYPES);
+export const isOutcomeType = (type: string): type is OrderOutcomeEvent['type'] => outcomeTypes.has(type);
+
 export const OWN_EVENT_TYPES: ReadonlySet<string> = new Set(['OrderPlaced', 'OrderConfirmed', 'OrderCancelled', 'OrderCompleted']);
 export const isOwnEvent = (e: OrderEvent): e is OrderOwnEvent => OWN_EVENT_TYPES.has(e.type);
 
