@@ -8,7 +8,7 @@ export interface CommittedStream {
 }
 
 /** Streams kept per DataSource (about 10 kB each for an order's), the least recently used dropped first. */
-export const STREAM_CACHE_SIZE = 4_000;
+export const STREAM_CACHE_SIZE = 2_000;
 /** Longer streams are not kept (a product's is read by its newest event instead). */
 export const STREAM_CACHE_MAX_EVENTS = 64;
 
