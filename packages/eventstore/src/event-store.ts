@@ -136,7 +136,7 @@ export async function preloadBatch(tx: EntityManager, preload: BatchPreload): Pr
   );
   const claimed = new Set<string>();
   const byStream = new Map<string, AnyEvent[]>(whole.map((id, i) => [id, [...(known[i]?.events ?? [])]]));
-  const versions = new Map<string, number>(whole.flatMap((id, i) => (known[i] ? [[id, known[i]!.version] as const] : [])));
+  const versions = new Map<string, number>(whole.flatMap((id, i) => (known[i] ? [[id, known[i].version] as const] : [])));
   for (const row of rows) {
     if (row.part === 0) claimed.add(row.event_id);
     else if (row.part === 1) {
