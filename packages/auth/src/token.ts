@@ -99,7 +99,7 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
 }
 
 /** How long a verified token is trusted without checking its signature again, at most (a JWKS key withdrawn is noticed within it). */
-export const VERIFIED_TOKEN_TTL_SECONDS = 60;
+const VERIFIED_TOKEN_TTL_SECONDS = 60;
 const MAX_VERIFIED_TOKENS = 10_000;
 
 /**

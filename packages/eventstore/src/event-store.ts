@@ -5,7 +5,7 @@ import { holdUntilCommit } from './pipelined-transaction';
 import { streamCacheOf } from './stream-cache';
 import { onCommitted } from './transaction';
 import { INBOX_CLAIM, claimInboxBatch } from './inbox';
-import { OUTBOX_CHANNEL, markOutboxWritten, senderTag } from './outbox-signal';
+import { OUTBOX_CHANNEL, outboxCommitted, senderTag } from './outbox-signal';
 import { batchOf, combineWrites, inEventBatch, readModelWrites, type CachedStream, type EventBatch, type WriteStatement } from './event-batch';
 
 export interface StreamEvent {
@@ -155,7 +155,7 @@ export async function preloadBatch(tx: EntityManager, preload: BatchPreload): Pr
     cache.set(streamId, { version, events: stored });
   }
   // A stream with no events yet is known whole: it is empty.
-  for (const streamId of last) if (!batch.streams.has(streamId)) batch.streams.set(streamId, { storedVersion: 0, stored: [], appended: [] });
+  for (const streamId of last) startStream(tx, streamId);
   return claimed;
 }
 
@@ -286,7 +286,7 @@ async function flushBatch(tx: EntityManager, batch: EventBatch): Promise<void> {
   } catch (error) {
     throw versionClashOf(error) ?? error;
   }
-  if (queued) markOutboxWritten(tx);
+  if (queued) wakeRelayOnCommit(tx);
   rememberCommitted(tx, batch);
 }
 
@@ -298,6 +298,15 @@ function rememberCommitted(tx: EntityManager, batch: EventBatch): void {
   onCommitted(tx, () => {
     for (const [streamId, s] of written) cache.set(streamId, { version: s.storedVersion + s.appended.length, events: [...s.stored!, ...s.appended] });
   });
+}
+
+const waking = new WeakSet<EntityManager>();
+
+/** The unit of work's after-commit hook wakes this process's relay, once per transaction that wrote outbox rows. */
+function wakeRelayOnCommit(tx: EntityManager): void {
+  if (waking.has(tx)) return;
+  waking.add(tx);
+  onCommitted(tx, () => outboxCommitted(tx.connection));
 }
 
 /** The outbox rows of `events`, parameters numbered from `$first`. */
@@ -332,5 +341,5 @@ async function insertIntoOutbox(tx: EntityManager, events: readonly AnyEvent[]):
   const insert = outboxInsert(events, 1);
   const { sql, parameters } = combineWrites([insert], outboxNotification(tx, 1 + insert.parameters.length));
   await tx.query(sql, parameters);
-  markOutboxWritten(tx);
+  wakeRelayOnCommit(tx);
 }

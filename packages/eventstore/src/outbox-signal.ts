@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 
 /**
  * How a relay learns that there is something to publish, without polling.
@@ -25,17 +25,7 @@ export function senderTag(dataSource: DataSource): string {
   return tag;
 }
 
-const written = new WeakSet<EntityManager>();
 const listeners = new WeakMap<DataSource, Set<() => void>>();
-
-/** Called by the event store when `tx` inserted outbox rows. */
-export function markOutboxWritten(tx: EntityManager): void {
-  written.add(tx);
-}
-
-export function wroteOutbox(tx: EntityManager): boolean {
-  return written.has(tx);
-}
 
 /** Calls `listener` after each local transaction on `dataSource` that wrote outbox rows committed. Returns an unsubscribe. */
 export function onOutboxCommitted(dataSource: DataSource, listener: () => void): () => void {

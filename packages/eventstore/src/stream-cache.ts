@@ -43,10 +43,6 @@ export class StreamCache {
     this.entries.set(streamId, stream);
     if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!);
   }
-
-  get count(): number {
-    return this.entries.size;
-  }
 }
 
 const caches = new WeakMap<DataSource, StreamCache>();

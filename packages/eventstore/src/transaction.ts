@@ -1,7 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConcurrencyError, toDatabaseError, versionClashOf } from './errors';
 import { pipelineTransactions } from './pipelined-transaction';
-import { outboxCommitted, wroteOutbox } from './outbox-signal';
 
 export interface RetryOptions {
   attempts?: number;
@@ -29,17 +28,12 @@ export async function inTransaction<T>(
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      let wrote = false;
-      let committed: (() => void)[] = [];
-      const result = await transaction(dataSource, async (tx) => {
+      const committed: (() => void)[] = [];
+      const result = await transaction(dataSource, (tx) => {
         afterCommit.set(tx, committed);
-        const value = await work(tx);
-        wrote = wroteOutbox(tx);
-        return value;
+        return work(tx);
       });
-      if (wrote) outboxCommitted(dataSource);
       for (const action of committed) action();
-      committed = [];
       return result;
     } catch (thrown) {
       // A batch's final write goes out with its COMMIT: a version clash surfaces there.
@@ -55,7 +49,8 @@ const afterCommit = new WeakMap<EntityManager, (() => void)[]>();
 /**
  * Runs `action` once the transaction of `tx` committed (never when it rolled back),
  * when `tx` is one of `inTransaction`'s; elsewhere the action is dropped, so it
- * must only be something that can be done without (e.g. keeping a cache fresh).
+ * must only be something that can be done without (keeping a cache fresh, waking
+ * this process's relay: other processes hear the commit's notification).
  */
 export function onCommitted(tx: EntityManager, action: () => void): void {
   afterCommit.get(tx)?.push(action);
