@@ -549,7 +549,7 @@ class BrokerSweep {
         endProgress();
         lastLoadEndedAt = Date.now();
         const cpuAfter = cpuSnapshot({ pids: () => ({ ...servicePids(), loadgen: loadgen.pid }), postmaster, broker: brokerPid });
-        const placed = await events.stepEvents(startPos);
+        const { placed, hops } = await events.stepEvents(startPos);
         await sleep(1_500); // PostgreSQL flushes a backend's statistics at most once a second
         const pgAfter = await pgCounters(stats, databases);
         const ownQueries = events.db.queries - queriesBefore;
@@ -598,6 +598,7 @@ class BrokerSweep {
           drainTimeoutMs,
           drainMs,
           latency,
+          hops,
           answerMs: r.answerMs,
           lateMs: r.lateMs,
           maxQueued: r.maxQueued,
@@ -900,6 +901,12 @@ function printStep(s, processes, brokerName) {
   out(
     `   placed→terminal p50 ${fmt(s.latency.p50, 0)} ms, p90 ${fmt(s.latency.p90, 0)}, p99 ${fmt(s.latency.p99, 0)}, max ${fmt(s.latency.max, 0)}${of}; ${drain}`,
   );
+  if (s.hops?.length)
+    out(
+      `   where the time goes, p50 ms from OrderPlaced to each event (made by its service / stored by orders): ${s.hops
+        .map((h) => `${h.type} ${fmt(h.made.p50, 0)}/${fmt(h.stored.p50, 0)}`)
+        .join(', ')}`,
+    );
   if (s.lateMs?.p99 > 50)
     out(
       `   note: the generator sent late (p99 ${fmt(s.lateMs.p99, 0)} ms behind schedule): the offered rate was not quite offered`,

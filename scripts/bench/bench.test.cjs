@@ -3,7 +3,7 @@
 // No I/O, no timing assertions.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { percentile, latencySummary, sustainedVerdict, maxSustained, shouldStop, perOrder } = require('./stats.cjs');
+const { hopTimes, percentile, latencySummary, sustainedVerdict, maxSustained, shouldStop, perOrder } = require('./stats.cjs');
 const { deriveFloorWork, messagesOfOrder, WorkCredit } = require('./floor-work.cjs');
 const { parseBrokerRequests, requestDelta, lagOf } = require('./observe.cjs');
 const { parseOptions, OptionError, expectedSeconds } = require('./options.cjs');
@@ -423,4 +423,26 @@ test('the comparison plot is standalone SVG with a line per broker', () => {
   assert.equal((svg.match(/<polyline /g) ?? []).length, 6); // p99, p50 and completed/s for each broker that ran
   assert.match(svg, />Kafka p99</);
   assert.match(svg, />RabbitMQ completed\/s</);
+});
+
+test('hopTimes: per event type, time from its order placed to made and to stored, orders outside the step left out', () => {
+  const placed = new Map([
+    ['a', 1_000],
+    ['b', 2_000],
+  ]);
+  const hops = hopTimes(placed, [
+    { orderId: 'a', type: 'OrderPlaced', made: 1_000, stored: 1_000 },
+    { orderId: 'a', type: 'PaymentAuthorized', made: 1_040, stored: 1_090 },
+    { orderId: 'b', type: 'PaymentAuthorized', made: 2_060, stored: 2_100 },
+    { orderId: 'a', type: 'OrderCompleted', made: 1_300, stored: 1_290 },
+    { orderId: 'elsewhere', type: 'OrderCompleted', made: 5, stored: 5 },
+    { orderId: null, type: 'ProductAdded', made: 7, stored: 7 },
+  ]);
+  assert.deepEqual(
+    hops.map((h) => [h.type, h.count, h.made.p50, h.stored.p50, h.stored.max]),
+    [
+      ['PaymentAuthorized', 2, 40, 90, 100],
+      ['OrderCompleted', 1, 300, 290, 290],
+    ],
+  );
 });

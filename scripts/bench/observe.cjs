@@ -5,6 +5,7 @@
 // service's event log (the time of OrderPlaced and of the terminal event).
 const { Client } = require('pg');
 const { allProcesses, treeMs, machineBusyMs } = require('./procfs.cjs');
+const { hopTimes } = require('./stats.cjs');
 
 const TERMINAL = ['OrderCompleted', 'OrderCancelled'];
 
@@ -79,19 +80,37 @@ class OrderEvents {
     }
   }
 
-  /** Placed and terminal times of every order whose events lie after `from`. */
+  /**
+   * Placed and terminal times of every order whose events lie after `from`, and
+   * where the time goes: for each event type in the orders' streams, the
+   * milliseconds from OrderPlaced to the event's own time (`made`, when the
+   * service that decided it made it) and to its recorded_at (`stored`, when the
+   * orders service's transaction that stored it began), summarised over the
+   * step's orders (`hopTimes`).
+   */
   async stepEvents(from) {
     const rows = await this.db.query(
       `SELECT COALESCE(metadata->>'subject', data->>'orderId') AS order_id, type, metadata->>'time' AS time, recorded_at
-         FROM events WHERE global_position > $1 AND type = ANY($2)`,
-      [from, ['OrderPlaced', ...TERMINAL]],
+         FROM events WHERE global_position > $1`,
+      [from],
     );
     const placed = new Map();
     for (const r of rows) {
       if (r.type === 'OrderPlaced') placed.set(r.order_id, OrderEvents.timeOf(r));
-      else if (!this.terminal.has(r.order_id)) this.terminal.set(r.order_id, { type: r.type, time: OrderEvents.timeOf(r) });
+      else if (TERMINAL.includes(r.type) && !this.terminal.has(r.order_id)) {
+        this.terminal.set(r.order_id, { type: r.type, time: OrderEvents.timeOf(r) });
+      }
     }
-    return placed;
+    const hops = hopTimes(
+      placed,
+      rows.map((r) => ({
+        orderId: r.order_id,
+        type: r.type,
+        made: OrderEvents.timeOf(r),
+        stored: new Date(r.recorded_at).getTime(),
+      })),
+    );
+    return { placed, hops };
   }
 
   end() {

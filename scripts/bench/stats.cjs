@@ -69,7 +69,40 @@ function fmt(value, digits = 1) {
   return value.toFixed(digits);
 }
 
-module.exports = { percentile, latencySummary, sustainedVerdict, maxSustained, shouldStop, perOrder, fmt, fmtSeconds, SUSTAINED };
+/**
+ * Where an order's time goes: for each event type in the orders' streams, the
+ * milliseconds from its order's OrderPlaced to the event's own time (`made`) and
+ * to when the orders service stored it (`stored`), summarised like the latency.
+ * Events of orders placed outside the step (not in `placed`) are left out; types
+ * come out in the order the orders service stored them (by p50).
+ */
+function hopTimes(placed, events) {
+  const byType = new Map();
+  for (const e of events) {
+    const p = placed.get(e.orderId);
+    if (p === undefined || e.type === 'OrderPlaced') continue;
+    const hop = byType.get(e.type) ?? { made: [], stored: [] };
+    hop.made.push(e.made - p);
+    hop.stored.push(e.stored - p);
+    byType.set(e.type, hop);
+  }
+  return [...byType]
+    .map(([type, { made, stored }]) => ({ type, count: made.length, made: latencySummary(made), stored: latencySummary(stored) }))
+    .sort((a, b) => a.stored.p50 - b.stored.p50 || a.type.localeCompare(b.type));
+}
+
+module.exports = {
+  hopTimes,
+  percentile,
+  latencySummary,
+  sustainedVerdict,
+  maxSustained,
+  shouldStop,
+  perOrder,
+  fmt,
+  fmtSeconds,
+  SUSTAINED,
+};
 
 /**
  * What a sweep says about its capacity: `max` sustained rate, and whether that is
