@@ -98,6 +98,9 @@ interface OutboxRow {
 
 // One relay per database publishes at a time; other instances of the service wait.
 const RELAY_LOCK = 7_361_000_002;
+// How pg_locks shows a bigint advisory lock key: its high and low 32 bits (objsubid 1).
+const RELAY_LOCK_HIGH = Math.floor(RELAY_LOCK / 2 ** 32);
+const RELAY_LOCK_LOW = RELAY_LOCK % 2 ** 32;
 
 /** The statements a relay runs on its locked connection. */
 interface SqlSession {
@@ -135,9 +138,9 @@ interface BatchResult {
  * that got the lock keeps it (and the connection) while it runs. A pass costs two
  * statements, or one while passes follow each other: the acknowledged rows are
  * then deleted by the next pass's read. The relays of other instances find the
- * lock taken, leave the
- * publishing to it (their commits wake it by notification), and look again now
- * and then, so one of them takes over when it goes away.
+ * lock taken, leave the publishing to it (passing their process's commits on to it
+ * by notification), and look again now and then, so one of them takes over when
+ * it goes away.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -145,6 +148,12 @@ export class OutboxRelay {
   private stopped = true;
   private failures = 0;
   private pendingWake = false;
+  /**
+   * This process committed outbox rows that no pass of this relay has read since:
+   * while another instance holds the lock, they are passed on to it by notification.
+   */
+  private unforwarded = false;
+  private forwarding: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private listener: Client | undefined;
   private listenTimer: NodeJS.Timeout | undefined;
@@ -177,9 +186,27 @@ export class OutboxRelay {
     this.stopped = false;
     // Bound to the relay's own async context: a pass woken by a commit is not part of
     // the request or batch that committed (a tracer would file its queries under them).
-    this.unsubscribe = onOutboxCommitted(this.dataSource, AsyncResource.bind(() => this.wake()));
+    this.unsubscribe = onOutboxCommitted(this.dataSource, AsyncResource.bind(() => this.committedHere()));
     void this.listen();
     this.schedule(0);
+  }
+
+  /**
+   * A transaction of this process wrote outbox rows and committed. While another
+   * instance is known to hold the lock, it is only passed on (the lock is looked at
+   * again on its own schedule); otherwise a pass runs.
+   */
+  private committedHere(): void {
+    this.unforwarded = true;
+    if (this.busyPasses > 0 && !this.running && !this.stopped) {
+      this.forwarding ??= this.forwardCommits()
+        .catch(() => this.wake())
+        .finally(() => {
+          this.forwarding = undefined;
+        });
+      return;
+    }
+    this.wake();
   }
 
   /** Asks for a pass now; a pass already running is followed by one more. */
@@ -202,6 +229,9 @@ export class OutboxRelay {
     await this.closeListener();
     await this.running;
     await this.draining;
+    await this.forwarding;
+    // Commits since the last pass would wait for the next one, which will not come: tell whoever publishes.
+    if (this.unforwarded && !this.leader) await this.forwardCommits().catch(() => undefined);
     await this.resign();
   }
 
@@ -243,6 +273,8 @@ export class OutboxRelay {
   private async drainAsLeader(): Promise<number | 'busy'> {
     const session = await this.lead();
     if (!session) return 'busy';
+    // What this process committed so far is read below: there is nothing to pass on.
+    this.unforwarded = false;
     try {
       let total = 0;
       for (;;) {
@@ -332,8 +364,9 @@ export class OutboxRelay {
       this.pendingWake = false;
       const sent = await this.drainIfFree();
       if (sent === 'busy') {
-        // Another instance publishes, woken by our commits' notifications; look again
-        // now and then (less often the longer it stays), to take over if it goes away.
+        // Another instance publishes: pass our commits on to it, and look again now and
+        // then (less often the longer it stays), to take over if it goes away.
+        await this.forwardCommits();
         next = Math.min(this.settings.maxBackoffMs, this.settings.lockRetryMs * 2 ** this.busyPasses++);
       } else {
         this.busyPasses = 0;
@@ -350,6 +383,32 @@ export class OutboxRelay {
       );
     }
     if (!this.stopped && next !== undefined) this.schedule(next);
+  }
+
+  /**
+   * Wakes the relay that holds the lock in another process (or on another
+   * DataSource) for the commits of this one, with one notification sent after them.
+   * The same statement asks whether anyone still holds the lock: when that relay
+   * went away meanwhile, this one takes over now rather than on its schedule.
+   */
+  private async forwardCommits(): Promise<void> {
+    let held = true;
+    while (this.unforwarded) {
+      this.unforwarded = false;
+      try {
+        const rows: { held: boolean }[] = await this.dataSource.query(
+          `SELECT pg_notify($1, $2), EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             AND classid = $3 AND objid = $4 AND objsubid = 1) AS held`,
+          [OUTBOX_CHANNEL, senderTag(this.dataSource), RELAY_LOCK_HIGH, RELAY_LOCK_LOW],
+        );
+        held = rows[0]?.held === true;
+      } catch (error) {
+        this.unforwarded = true;
+        throw error;
+      }
+    }
+    if (!held) this.wake();
   }
 
   /**

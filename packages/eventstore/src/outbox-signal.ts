@@ -6,13 +6,19 @@ import type { DataSource } from 'typeorm';
  *
  * In this process: the unit of work (`inTransaction`) calls the listeners of its
  * DataSource right after a transaction that wrote outbox rows committed.
- * In other processes (another instance of the service, the seed command): the
- * transaction that wrote the rows also sends a PostgreSQL notification, delivered
- * at commit (and only if it commits) to every relay listening on that database.
- * The payload names the sending DataSource (in a service: its process), so a relay
- * ignores the notifications of its own: the in-process hook already woke it. A
- * relay on another DataSource of the same process (a test's second instance) is
- * woken by them like one in another process.
+ * In other processes: a PostgreSQL notification on this channel, delivered to
+ * every relay listening on that database. A notification costs the database and
+ * every listening process a wake-up, so it is sent only where the local hook does
+ * not reach the relay that publishes:
+ * - a DataSource with no relay of its own running (the seed command, a test's
+ *   writer) sends it from the transaction that wrote the rows, delivered at commit
+ *   and only if it commits;
+ * - a relay that finds another instance holding the publishing lock passes its
+ *   process's commits on with one notification after them (`OutboxRelay`).
+ * The relay that publishes sends none for its own process's commits: nobody else
+ * needs them. The payload names the sending DataSource (in a service: its
+ * process), so a relay ignores its own; a relay on another DataSource of the same
+ * process (a test's second instance) is woken by them like one in another process.
  */
 export const OUTBOX_CHANNEL = 'orderflow_outbox';
 
@@ -33,6 +39,11 @@ export function onOutboxCommitted(dataSource: DataSource, listener: () => void):
   if (!set) listeners.set(dataSource, (set = new Set()));
   set.add(listener);
   return () => set.delete(listener);
+}
+
+/** Whether a relay of this DataSource is running here, so its commits need not notify other processes themselves. */
+export function hasOutboxListener(dataSource: DataSource): boolean {
+  return (listeners.get(dataSource)?.size ?? 0) > 0;
 }
 
 export function outboxCommitted(dataSource: DataSource): void {

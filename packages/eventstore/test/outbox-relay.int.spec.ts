@@ -1,7 +1,8 @@
 import { encodeEvent, type AnyEvent } from '@orderflow/contracts';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { OUTBOX_CHANNEL, OutboxRelay, appendToStream, inTransaction, type OutboxMessage, type OutboxRelayOptions } from '../src';
+import { OUTBOX_CHANNEL, OutboxRelay, appendToStream, databaseUrl, inTransaction, type OutboxMessage, type OutboxRelayOptions } from '../src';
+import { senderTag } from '../src/outbox-signal';
 import {
   beginTransaction,
   countRows,
@@ -11,6 +12,7 @@ import {
   type Deferred,
   orderConfirmed,
   orderPlaced,
+  SERVER_URL,
   waitFor,
   type OpenTransaction,
   type TestDatabase,
@@ -413,6 +415,44 @@ describe('two relays on one database', () => {
 });
 
 describe('the relay that publishes', () => {
+  it("is woken for another instance's commits by that instance's relay, its own commits notifying no one; the other takes over when it goes", async () => {
+    const other = await db.connectAgain();
+    // What goes over the channel, heard as any other process would.
+    const heard: string[] = [];
+    const ear = new Client({ connectionString: databaseUrl(SERVER_URL, db.name) });
+    ear.on('notification', (message) => heard.push(message.payload ?? ''));
+    await ear.connect();
+    try {
+      await ear.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      const sink = capture();
+      const first = relay({ publish: sink.publish });
+      // The second instance would look at the lock again only after a minute: only a notification can bring its commits out sooner.
+      const second = relay({ publish: sink.publish, lockRetryMs: 60_000, maxBackoffMs: 60_000 }, other);
+      first.start();
+      const own = await appendMany(2);
+      await waitFor(() => sink.eventIds().length === 2, { what: 'the first relay to publish its own commits' });
+      second.start();
+      await waitFor(async () => (await listeners(db.dataSource)) === 3, { what: 'both relays to listen' });
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the second relay's first pass found the lock taken
+
+      const theirs = [orderPlaced(), orderPlaced()];
+      for (const event of theirs) await inTransaction(other, (tx) => appendToStream(tx, `order-${event.subject}`, 0, [{ event, publish: true }]));
+      await waitFor(() => sink.eventIds().length === 4, { timeoutMs: 3_000, what: "the first relay to publish the second instance's commits" });
+
+      expect(sink.eventIds()).toEqual([...own, ...theirs].map((e) => e.id));
+      expect(heard).not.toContain(senderTag(db.dataSource));
+      expect(heard).toContain(senderTag(other));
+
+      // The first instance goes away: the second one's next commit finds the lock free and it takes over then, not a minute later.
+      await first.stop();
+      const later = orderPlaced();
+      await inTransaction(other, (tx) => appendToStream(tx, `order-${later.subject}`, 0, [{ event: later, publish: true }]));
+      await waitFor(() => sink.eventIds().includes(later.id), { timeoutMs: 3_000, what: 'the second relay to take over' });
+    } finally {
+      await ear.end();
+    }
+  });
+
   it('keeps the lock while it runs; another instance takes over once it stops, publishing what was left', async () => {
     const other = await db.connectAgain();
     const firstSink = capture();
