@@ -84,6 +84,17 @@ describe('the storefront API: development sign-in, my orders, live order streams
   });
 
   it('streams an order’s events live from another instance than the one that placed it, to COMPLETED', async () => {
+    // Connections of either instance listening for order changes: none until someone watches.
+    const listening = async () =>
+      Number(
+        (
+          await system.cluster.query<{ n: string }>(
+            'orders',
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN orderflow_orders_changed'",
+          )
+        )[0]!.n,
+      );
+    expect(await listening()).toBe(0);
     const hana = system.customer('hana');
     const placed = await hana.placeOrder(order([{ sku: 'KB-MECH-01', quantity: 1 }]));
     // Placed through the first instance, watched through the second: it hears of the events by NOTIFY.
@@ -92,6 +103,7 @@ describe('the storefront API: development sign-in, my orders, live order streams
     expect(stream.status).toBe(200);
     expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     await stream.waitFor((m) => m.event === 'status' && (m.data as { status: string }).status === 'COMPLETED');
+    expect(await listening()).toBe(1);
     await stream.waitFor((m) => m.event === 'recorded' && (m.data as { type: string }).type === 'StockCommitted');
     const recorded = stream.recorded;
     expect(recorded.map((e) => e.version)).toEqual(recorded.map((_, i) => i + 1));

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { databaseUrl, readStream } from '@orderflow/eventstore';
 import { CONFIG } from '@orderflow/service-kit';
 import type { Static } from '@sinclair/typebox';
@@ -16,20 +16,26 @@ interface Subscription {
 }
 
 const LISTEN_RETRY_MS = 1_000;
+/** How long the listening connection stays after the last watcher left, so a page reload does not reconnect it. */
+const UNLISTEN_AFTER_MS = 30_000;
 
 /**
- * Live order streams of this instance. One connection LISTENs for orders whose
- * stream grew (on any instance); for an order someone here is watching, the stream
- * is read once and each watcher gets what it has not seen. Nothing runs for an
- * order no one watches, nor for a watched order that does not change.
+ * Live order streams of this instance. While anyone here watches, one connection
+ * LISTENs for orders whose stream grew (on any instance); for an order someone
+ * here is watching, the stream is read once and each watcher gets what it has not
+ * seen. Nothing runs for an order no one watches, nor for a watched order that does
+ * not change; with no watchers at all nothing listens, so the database delivers
+ * the announcements of every batch to no one here (a listening connection costs
+ * this process and PostgreSQL a wake-up per batch that wrote order summaries).
  */
 @Injectable()
-export class OrderStreamHub implements OnModuleInit, BeforeApplicationShutdown {
+export class OrderStreamHub implements BeforeApplicationShutdown {
   private readonly log = new Logger('OrderStreams');
   private readonly subscriptions = new Map<string, Subscription>();
   private clients = 0;
   private listener: Client | undefined;
   private listenTimer: NodeJS.Timeout | undefined;
+  private unlistenTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Clients dropped for not reading, since start (for tests and the operator view). */
@@ -39,10 +45,6 @@ export class OrderStreamHub implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(CONFIG) private readonly config: Static<typeof OrdersConfigSchema>,
   ) {}
-
-  onModuleInit(): void {
-    void this.listen();
-  }
 
   get openStreams(): number {
     return this.clients;
@@ -60,6 +62,7 @@ export class OrderStreamHub implements OnModuleInit, BeforeApplicationShutdown {
     if (!subscription) this.subscriptions.set(orderId, (subscription = { clients: new Set(), reading: false, again: false }));
     subscription.clients.add(client);
     this.clients++;
+    this.keepListening();
     this.heartbeat ??= setInterval(() => this.beat(), this.config.ORDER_STREAM_HEARTBEAT_SECONDS * 1000);
     this.refresh(orderId);
     return client;
@@ -77,6 +80,10 @@ export class OrderStreamHub implements OnModuleInit, BeforeApplicationShutdown {
     if (this.clients === 0 && this.heartbeat) {
       clearInterval(this.heartbeat);
       this.heartbeat = undefined;
+    }
+    if (this.clients === 0) {
+      clearTimeout(this.unlistenTimer);
+      this.unlistenTimer = setTimeout(() => void this.unlisten(), UNLISTEN_AFTER_MS).unref();
     }
   }
 
@@ -123,18 +130,37 @@ export class OrderStreamHub implements OnModuleInit, BeforeApplicationShutdown {
     return { entries, status };
   }
 
+  /** Listening from now on (it reads every watched order again once it is), until no one has watched for a while. */
+  private keepListening(): void {
+    clearTimeout(this.unlistenTimer);
+    this.unlistenTimer = undefined;
+    if (!this.listener && !this.listenTimer) void this.listen();
+  }
+
+  private async unlisten(): Promise<void> {
+    this.unlistenTimer = undefined;
+    if (this.clients > 0) return;
+    clearTimeout(this.listenTimer);
+    this.listenTimer = undefined;
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+  }
+
   /**
-   * A connection of its own, outside the pool. When it is lost it is opened again
-   * and every watched order is read, in case a notification went by meanwhile.
+   * A connection of its own, outside the pool. When it is lost while anyone
+   * watches, it is opened again and every watched order is read, in case a
+   * notification went by meanwhile.
    */
   private async listen(): Promise<void> {
-    if (this.stopped) return;
+    this.listenTimer = undefined;
+    if (this.stopped || this.clients === 0) return;
     const client = new Client({ connectionString: databaseUrl(this.config.DATABASE_URL, this.config.DATABASE_NAME), keepAlive: true });
     const lost = () => {
       if (this.listener !== client) return;
       this.listener = undefined;
       void client.end().catch(() => undefined);
-      if (!this.stopped) this.listenTimer = setTimeout(() => void this.listen(), LISTEN_RETRY_MS);
+      if (!this.stopped && this.clients > 0) this.listenTimer = setTimeout(() => void this.listen(), LISTEN_RETRY_MS);
     };
     client.on('error', lost);
     client.on('end', lost);
@@ -151,7 +177,7 @@ export class OrderStreamHub implements OnModuleInit, BeforeApplicationShutdown {
     } catch (error) {
       if (this.listener === client) this.listener = undefined;
       await client.end().catch(() => undefined);
-      if (this.stopped) return;
+      if (this.stopped || this.clients === 0) return;
       this.log.warn(`cannot listen for order changes (${(error as Error).message}); retrying in ${LISTEN_RETRY_MS} ms`);
       this.listenTimer = setTimeout(() => void this.listen(), LISTEN_RETRY_MS);
     }
@@ -161,6 +187,7 @@ export class OrderStreamHub implements OnModuleInit, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.listenTimer);
+    clearTimeout(this.unlistenTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const subscription of [...this.subscriptions.values()]) for (const client of [...subscription.clients]) client.close('ended');
     const listener = this.listener;
