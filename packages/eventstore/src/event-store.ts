@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { ConcurrencyError, versionClashOf } from './errors';
 import { holdUntilCommit } from './pipelined-transaction';
 import { streamCacheOf } from './stream-cache';
-import { onCommitted } from './transaction';
+import { onCommitted, runsAfterCommit } from './transaction';
 import { INBOX_CLAIM, claimInboxBatch } from './inbox';
 import { OUTBOX_CHANNEL, hasOutboxListener, outboxCommitted, senderTag } from './outbox-signal';
 import { batchOf, combineWrites, inEventBatch, readModelWrites, type CachedStream, type EventBatch, type WriteStatement } from './event-batch';
@@ -327,13 +327,16 @@ function outboxInsert(events: readonly AnyEvent[], first: number): WriteStatemen
 }
 
 /**
- * Wakes the relays of other processes, when no relay runs on this DataSource to
- * do it (outbox-signal.ts). It rides in the statement that writes the outbox rows
- * and is delivered at commit, only if the transaction commits; PostgreSQL folds
- * repeats within one transaction into one.
+ * Wakes the relays of other processes, unless this process's relay will hear of
+ * the commit (a relay runs on this DataSource and `tx` has the after-commit hook)
+ * and pass it on if it is not the one publishing (outbox-signal.ts). It rides in
+ * the statement that writes the outbox rows and is delivered at commit, only if
+ * the transaction commits; PostgreSQL folds repeats within one transaction into one.
  */
 const outboxNotification = (tx: EntityManager, first: number): WriteStatement | undefined =>
-  hasOutboxListener(tx.connection) ? undefined : { sql: `SELECT pg_notify($${first}, $${first + 1})`, parameters: [OUTBOX_CHANNEL, senderTag(tx.connection)] };
+  hasOutboxListener(tx.connection) && runsAfterCommit(tx)
+    ? undefined
+    : { sql: `SELECT pg_notify($${first}, $${first + 1})`, parameters: [OUTBOX_CHANNEL, senderTag(tx.connection)] };
 
 async function insertIntoOutbox(tx: EntityManager, events: readonly AnyEvent[]): Promise<void> {
   if (events.length === 0) return;

@@ -49,11 +49,16 @@ const afterCommit = new WeakMap<EntityManager, (() => void)[]>();
 /**
  * Runs `action` once the transaction of `tx` committed (never when it rolled back),
  * when `tx` is one of `inTransaction`'s; elsewhere the action is dropped, so it
- * must only be something that can be done without (keeping a cache fresh, waking
- * this process's relay: other processes hear the commit's notification).
+ * must only be something that can be done without, or that has another way
+ * (`runsAfterCommit` says which): keeping a cache fresh, waking this process's relay.
  */
 export function onCommitted(tx: EntityManager, action: () => void): void {
   afterCommit.get(tx)?.push(action);
+}
+
+/** Whether what `onCommitted` is given for `tx` will run: `tx` is one of `inTransaction`'s. */
+export function runsAfterCommit(tx: EntityManager): boolean {
+  return afterCommit.has(tx);
 }
 
 /** `DataSource.transaction`, on a query runner whose BEGIN and COMMIT ride with the first and last statements (`pipelineTransactions`). */
