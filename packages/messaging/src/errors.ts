@@ -84,6 +84,11 @@ function protocolType(error: unknown, depth = 0): string | undefined {
   return undefined;
 }
 
+/** Whether a partition answered a request with this error (a Kafka protocol error), rather than the request failing as a whole (connection, timeout). */
+export function isPartitionError(error: unknown): boolean {
+  return protocolType(error) !== undefined;
+}
+
 /** Classifies a failure of a kafkajs call once, where it happened; our coded errors pass unchanged. */
 export function toBrokerError(error: unknown): BrokerError {
   if (error instanceof BrokerUnavailableError || error instanceof BrokerRefusedError) return error;

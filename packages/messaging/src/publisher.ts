@@ -1,5 +1,5 @@
-import { Partitioners, type Admin, type ITopicMetadata, type Kafka, type Producer } from 'kafkajs';
-import { toBrokerError, type BrokerError } from './errors';
+import { Partitioners, type Admin, type ITopicMetadata, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import { isPartitionError, toBrokerError, type BrokerError } from './errors';
 
 export interface OutgoingMessage {
   topic: string;
@@ -8,6 +8,12 @@ export interface OutgoingMessage {
   headers: Record<string, string>;
   /** Kafka message timestamp in ms since the epoch (as a string); the send time when absent. */
   timestamp?: string;
+}
+
+interface PartitionGroup {
+  topic: string;
+  partition: number;
+  messages: readonly OutgoingMessage[];
 }
 
 /** What the broker did with each message of a `sendByPartition` call. */
@@ -102,11 +108,15 @@ export class KafkaPublisher {
   }
 
   /**
-   * Sends each topic-partition's messages as a request of its own, in order, so a
-   * failure is attributable to exactly those messages: the report says which were
-   * acknowledged and which group failed with which error. The partition is the
-   * one the producer's murmur2 partitioner gives the key (the Java client's), set
+   * Sends messages grouped by topic-partition and reports which groups the broker
+   * acknowledged and which failed with which error. The partition is the one the
+   * producer's murmur2 partitioner gives the key (the Java client's), set
    * explicitly on each message.
+   *
+   * All groups go out in one Produce request: a relay pass spans several
+   * partitions, and a request per partition, one after the other, cost a round
+   * trip each. When a partition fails, each group is sent again alone to say which
+   * (`sendGroups`), and none is stored twice.
    */
   async sendByPartition<M extends OutgoingMessage>(messages: readonly M[]): Promise<PartitionedSendReport<M>> {
     const report: PartitionedSendReport<M> = { acked: [], failed: [] };
@@ -128,28 +138,68 @@ export class KafkaPublisher {
         group.messages.push(message);
         groups.set(id, group);
       }
+      const sendable = [...groups.values()].filter((g): g is { topic: string; partition: number; messages: M[] } => g.partition !== undefined);
+      const errors = await this.sendGroups(sendable);
       for (const group of groups.values()) {
-        const lookupError = unknownTopics.get(group.topic);
-        if (group.partition === undefined) {
-          report.failed.push({ ...group, error: lookupError ?? toBrokerError(new Error(`no partition for ${group.topic}`)) });
-          continue;
-        }
-        const partition = group.partition;
-        try {
-          await this.produce((producer) =>
-            producer.send({
-              acks: -1,
-              topic: `${this.topicPrefix}${group.topic}`,
-              messages: group.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition, ...(m.timestamp ? { timestamp: m.timestamp } : {}) })),
-            }),
-          );
-          report.acked.push(...group.messages);
-        } catch (error) {
-          report.failed.push({ ...group, error: toBrokerError(error) });
-        }
+        const error =
+          group.partition === undefined ? (unknownTopics.get(group.topic) ?? toBrokerError(new Error(`no partition for ${group.topic}`))) : errors.get(group as PartitionGroup);
+        if (error) report.failed.push({ ...group, error });
+        else report.acked.push(...group.messages);
       }
     });
     return report;
+  }
+
+  /**
+   * Sends every group in one Produce request and returns the error of each group
+   * that failed. Kafka stores or refuses each partition of a request on its own,
+   * and kafkajs reports only the first partition's error: then each group goes
+   * again alone, to learn which failed. That round uses the same producer, whose
+   * sequence numbers kafkajs rolled back, so the broker acknowledges a group it
+   * had stored as a duplicate instead of storing it twice. A failure that is no
+   * partition's answer (connection lost, timeout) fails every group.
+   */
+  private async sendGroups(groups: readonly PartitionGroup[]): Promise<Map<PartitionGroup, BrokerError>> {
+    const errors = new Map<PartitionGroup, BrokerError>();
+    if (groups.length === 0) return errors;
+    let producer: Producer;
+    try {
+      producer = await this.currentProducer();
+    } catch (error) {
+      for (const group of groups) errors.set(group, toBrokerError(error));
+      return errors;
+    }
+    try {
+      await producer.sendBatch({ acks: -1, topicMessages: this.topicMessages(groups) });
+      return errors;
+    } catch (error) {
+      if (groups.length === 1 || !isPartitionError(error)) {
+        for (const group of groups) errors.set(group, toBrokerError(error));
+        await this.discardProducer();
+        return errors;
+      }
+    }
+    // Each partition goes once in this round: a failed one's rolled-back sequence is not used again before the producer is replaced.
+    for (const group of groups) {
+      try {
+        await producer.sendBatch({ acks: -1, topicMessages: this.topicMessages([group]) });
+      } catch (error) {
+        errors.set(group, toBrokerError(error));
+      }
+    }
+    if (errors.size > 0) await this.discardProducer();
+    return errors;
+  }
+
+  /** Messages of partition groups as kafkajs takes them, one entry per topic, each message with its partition set. */
+  private topicMessages(groups: readonly PartitionGroup[]): TopicMessages[] {
+    const byTopic = new Map<string, TopicMessages>();
+    for (const { topic, partition, messages } of groups) {
+      let entry = byTopic.get(topic);
+      if (!entry) byTopic.set(topic, (entry = { topic: `${this.topicPrefix}${topic}`, messages: [] }));
+      for (const m of messages) entry.messages.push({ key: m.key, value: m.value, headers: m.headers, partition, ...(m.timestamp ? { timestamp: m.timestamp } : {}) });
+    }
+    return [...byTopic.values()];
   }
 
   async disconnect(): Promise<void> {
