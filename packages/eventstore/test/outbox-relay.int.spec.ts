@@ -611,6 +611,58 @@ describe('OutboxRelay.start', () => {
     }
   });
 
+  it('deletes what a pass published with the read of a pass that follows within deleteDelayMs, and alone once none did', async () => {
+    const statements: string[] = [];
+    const query = Client.prototype.query;
+    Client.prototype.query = function (this: Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0].replace(/\s+/g, ' ').trim() : '';
+      if (/^(SELECT id, event_id|WITH gone|DELETE FROM outbox WHERE)/.test(text)) statements.push(text.split(' ').slice(0, 4).join(' '));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      const sink = capture();
+      const r = relay({ publish: sink.publish, deleteDelayMs: 1_500 });
+      r.start();
+      const first = orderPlaced();
+      await appendCommitted(first);
+      await waitFor(() => sink.eventIds().length === 1, { what: 'the first pass' });
+      const second = orderPlaced();
+      await appendCommitted(second);
+      await waitFor(() => sink.eventIds().length === 2, { what: 'the second pass' });
+      const publishedAt = Date.now();
+
+      // A later pass's read deleted the first row; the second waits for a pass that does not come.
+      expect(await outboxEventIds(db.dataSource)).toEqual([second.id]);
+      expect(statements).toContain('WITH gone AS (DELETE');
+      expect(statements).not.toContain('DELETE FROM outbox WHERE');
+      await waitFor(async () => (await countRows(db.dataSource, 'outbox')) === 0, { timeoutMs: 5_000, what: 'the delete on its own' });
+      expect(Date.now() - publishedAt).toBeGreaterThanOrEqual(1_000);
+      expect(statements.filter((text) => text === 'DELETE FROM outbox WHERE')).toHaveLength(1);
+      expect(statements.at(-1)).toBe('DELETE FROM outbox WHERE');
+      expect(sink.eventIds()).toEqual([first.id, second.id]);
+    } finally {
+      Client.prototype.query = query;
+    }
+  });
+
+  it('stop() deletes what was published and not yet deleted', async () => {
+    const sink = capture();
+    const r = relay({ publish: sink.publish, deleteDelayMs: 60_000 });
+    r.start();
+    // The passes of the start (and of the first LISTEN) are over: the commit's is the last.
+    await waitFor(async () => (await listeners(db.dataSource)) === 1, { what: 'the relay to listen' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const placed = orderPlaced();
+    await appendCommitted(placed);
+    await waitFor(() => sink.eventIds().length === 1, { what: 'the pass' });
+    expect(await countRows(db.dataSource, 'outbox')).toBe(1);
+
+    await r.stop();
+
+    expect(await countRows(db.dataSource, 'outbox')).toBe(0);
+    expect(sink.eventIds()).toEqual([placed.id]);
+  });
+
   it('stop() waits for the batch in flight to be published and deleted', async () => {
     const gate = deferred();
     gates.push(gate);
