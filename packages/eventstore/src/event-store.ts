@@ -120,12 +120,18 @@ export async function preloadBatch(tx: EntityManager, preload: BatchPreload): Pr
   if (whole.length === 0 && last.length === 0) return claim ? claimInboxBatch(tx, claim.consumer, claim.eventIds) : new Set();
   // Part 0: the ids claimed; 1: whole streams, in order; 2: the newest event of each
   // stream in `last`, found backwards on the (stream_id, stream_version) index however long the stream.
+  // Each stream of part 1 is its own index lookup too (OFFSET 0 keeps the subquery from
+  // being flattened into a join): as a join, a table without statistics yet (a new
+  // database's first minute, before autovacuum analyzed it) was read whole and hashed
+  // for every batch of a few dozen streams.
   const rows: (EventRow & { part: number; stream_id: string })[] = await tx.query(
     `WITH claimed AS (${INBOX_CLAIM})
      SELECT 0 AS part, NULL::text AS stream_id, NULL::int AS stream_version, event_id, NULL::text AS type, NULL::jsonb AS data, NULL::jsonb AS metadata FROM claimed
      UNION ALL
-     SELECT 1, e.stream_id, e.stream_version, e.event_id, e.type, e.data, e.metadata
-     FROM unnest($3::text[], $5::int[]) AS wanted(id, after) JOIN events e ON e.stream_id = wanted.id AND e.stream_version > wanted.after
+     SELECT 1, since.* FROM unnest($3::text[], $5::int[]) AS wanted(id, after) CROSS JOIN LATERAL (
+       SELECT stream_id, stream_version, event_id, type, data, metadata FROM events
+       WHERE stream_id = wanted.id AND stream_version > wanted.after OFFSET 0
+     ) since
      UNION ALL
      SELECT 2, newest.* FROM unnest($4::text[]) AS wanted(id) CROSS JOIN LATERAL (
        SELECT stream_id, stream_version, event_id, type, data, metadata FROM events
