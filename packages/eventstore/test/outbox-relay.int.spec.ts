@@ -73,6 +73,18 @@ async function listeners(dataSource: DataSource): Promise<number> {
   return rows.length;
 }
 
+/** The relay's reads and deletes of the outbox, by their first four words, as its connection sends them (until `restore`). */
+function recordRelayStatements(): { statements: string[]; restore: () => void } {
+  const statements: string[] = [];
+  const query = Client.prototype.query;
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0].replace(/\s+/g, ' ').trim() : '';
+    if (/^(SELECT id, event_id|WITH gone|DELETE FROM outbox WHERE)/.test(text)) statements.push(text.split(' ').slice(0, 4).join(' '));
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  return { statements, restore: () => (Client.prototype.query = query) };
+}
+
 async function appendMany(count: number): Promise<AnyEvent[]> {
   const events = Array.from({ length: count }, () => orderPlaced());
   // One transaction per event, so outbox ids follow this order.
@@ -576,13 +588,7 @@ describe('OutboxRelay.start', () => {
   });
 
   it("runs another pass when woken while a pass is in flight, which deletes what the first published with its read; alone before it sleeps", async () => {
-    const statements: string[] = [];
-    const query = Client.prototype.query;
-    Client.prototype.query = function (this: Client, ...args: unknown[]) {
-      const text = typeof args[0] === 'string' ? args[0].replace(/\s+/g, ' ').trim() : '';
-      if (/^(SELECT id, event_id|WITH gone|DELETE FROM outbox WHERE)/.test(text)) statements.push(text.split(' ').slice(0, 4).join(' '));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    const { statements, restore } = recordRelayStatements();
     try {
       const gate = deferred();
       gates.push(gate);
@@ -607,18 +613,12 @@ describe('OutboxRelay.start', () => {
       expect(sink.eventIds()).toEqual([first.id, second.id]);
       expect(statements).toEqual(['SELECT id, event_id, topic,', 'WITH gone AS (DELETE', 'DELETE FROM outbox WHERE']);
     } finally {
-      Client.prototype.query = query;
+      restore();
     }
   });
 
   it('deletes what a pass published with the read of a pass that follows within deleteDelayMs, and alone once none did', async () => {
-    const statements: string[] = [];
-    const query = Client.prototype.query;
-    Client.prototype.query = function (this: Client, ...args: unknown[]) {
-      const text = typeof args[0] === 'string' ? args[0].replace(/\s+/g, ' ').trim() : '';
-      if (/^(SELECT id, event_id|WITH gone|DELETE FROM outbox WHERE)/.test(text)) statements.push(text.split(' ').slice(0, 4).join(' '));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    const { statements, restore } = recordRelayStatements();
     try {
       const sink = capture();
       const r = relay({ publish: sink.publish, deleteDelayMs: 1_500 });
@@ -641,7 +641,7 @@ describe('OutboxRelay.start', () => {
       expect(statements.at(-1)).toBe('DELETE FROM outbox WHERE');
       expect(sink.eventIds()).toEqual([first.id, second.id]);
     } finally {
-      Client.prototype.query = query;
+      restore();
     }
   });
 
