@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrokerKind } from '@orderflow/messaging';
@@ -246,12 +246,41 @@ class PrivateRabbitMq implements PrivateBroker {
     writeFileSync(join(this.dir, 'rabbitmq.conf'), `listeners.tcp.local = 127.0.0.1:${this.port}\n`);
     writeFileSync(join(this.dir, 'enabled_plugins'), '[].\n');
     await this.ownedByRabbitMq();
-    await run('rabbitmq-server', ['-detached'], { env: this.serverEnv });
-    const deadline = Date.now() + 60_000;
+    // It boots in about 6 s here. Once in a CI run it did not within 60 s, and the
+    // suite's cleanup wiped its logs: what it logged is now part of the report, and
+    // the node is started once more (what the suite tests is Orderflow, not this start).
+    for (let attempt = 1; ; attempt++) {
+      const { stdout, stderr } = await run('rabbitmq-server', ['-detached'], { env: this.serverEnv });
+      if (await this.answersWithin(60_000)) return;
+      const report = `RabbitMQ node ${this.node} did not start on 127.0.0.1:${this.port} within 60 s (attempt ${attempt} of 2)\n${`${stdout}${stderr}`.trim()}\n${await this.diagnosis()}`;
+      if (attempt === 2) throw new Error(report);
+      process.stderr.write(`${report}\nstopping it and starting it again\n`);
+      await run('rabbitmqctl', ['-n', this.node, 'stop'], { env: this.serverEnv, timeout: 20_000 }).catch(() => undefined);
+      await this.kill().catch(() => undefined);
+    }
+  }
+
+  private async answersWithin(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
     while (!(await this.answers())) {
-      if (Date.now() > deadline) throw new Error(`RabbitMQ node ${this.node} did not start on 127.0.0.1:${this.port} within 60 s (logs in ${join(this.dir, 'logs')})`);
+      if (Date.now() > deadline) return false;
       await sleep(500);
     }
+    return true;
+  }
+
+  /** The end of each of the node's log files, and the nodes epmd knows: why a start failed. */
+  private async diagnosis(): Promise<string> {
+    const logs = join(this.dir, 'logs');
+    const files = existsSync(logs) ? readdirSync(logs) : [];
+    // An erl_crash.dump is only named: its end is the atom table.
+    const tails = files.filter((file) => file.endsWith('.log')).map((file) => `--- ${file} (last 30 lines)\n${readFileSync(join(logs, file), 'utf8').trimEnd().split('\n').slice(-30).join('\n')}`);
+    const epmd = await run('epmd', ['-names'], { timeout: 5_000 }).then(
+      ({ stdout }) => stdout.trim(),
+      (error: unknown) => `epmd -names failed: ${(error as Error).message}`,
+    );
+    const dumps = files.filter((file) => !file.endsWith('.log')).map((file) => `--- also in ${logs}: ${file}`);
+    return [...(tails.length ? tails : [`--- no log files in ${logs}`]), ...dumps, `--- epmd -names\n${epmd}`].join('\n');
   }
 
   async stop(): Promise<void> {
