@@ -16,17 +16,26 @@ import {
   type Transport,
 } from '@orderflow/messaging';
 import type { Metrics } from './metrics';
-import { logContext } from './service-logger';
 import { SpanKind, contextOf, endSpan, messagingSystem, startSpan, traceparentOf, tracingEnabled, withSpan } from './tracing';
 import type { Span } from '@opentelemetry/api';
 
 /** What an `@EventPattern` handler receives with `@Ctx()`: the transaction its effects must use. */
-export class EventContext extends BaseRpcContext<[EntityManager, DeliveryInfo]> {
+export class EventContext extends BaseRpcContext<[EntityManager, DeliveryInfo, AnyEvent]> {
   get tx(): EntityManager {
     return this.getArgs()[0];
   }
   get delivery(): DeliveryInfo {
     return this.getArgs()[1];
+  }
+  /**
+   * What a log line about this event says of it (order, correlation, event, trace):
+   * `this.log.warn('…', ctx.logFields)`. Handed over explicitly rather than kept in
+   * an AsyncLocalStorage for the batch: on Node 20 that puts a hook on every promise
+   * of the process, about 5 % of the services' CPU at 400 orders/s.
+   */
+  get logFields(): LogFields {
+    const event = this.getArgs()[2];
+    return { orderId: event.subject, correlationId: event.correlationid, eventId: event.id, eventType: event.type, ...(event.traceparent ? { traceparent: event.traceparent } : {}) };
   }
 }
 
@@ -118,13 +127,7 @@ export class BrokerEventTransport extends Server implements CustomTransportStrat
   }
 
   /** Names the event that failed, so the consumer can cut the batch there. */
-  private dispatch(events: readonly ReceivedEvent[]): Promise<void> {
-    // What log lines written while an event is handled say about it: one object per batch, updated per event.
-    const fields: LogFields = {};
-    return logContext.run(fields, () => this.handleBatch(events, fields));
-  }
-
-  private async handleBatch(events: readonly ReceivedEvent[], fields: LogFields): Promise<void> {
+  private async dispatch(events: readonly ReceivedEvent[]): Promise<void> {
     const { dataSource, groupId } = this.options;
     let current: number | undefined;
     // One consumer span per handled event, ended once the batch's transaction has settled.
@@ -152,23 +155,18 @@ export class BrokerEventTransport extends Server implements CustomTransportStrat
             const handler = this.handlerFor(event.type);
             if (!handler) continue;
             current = index;
-            fields.orderId = event.subject;
-            fields.correlationId = event.correlationid;
-            fields.eventId = event.id;
-            fields.eventType = event.type;
             if (!spans) {
-              await this.invoke(handler, event, new EventContext([tx, delivery]));
+              await this.invoke(handler, event, new EventContext([tx, delivery, event]));
               continue;
             }
             const span = consumerSpan(event, delivery, groupId, this.options.transport.kind);
             spans.set(index, span);
             // What the handler appends inherits this span as its parent (`causedBy` carries the traceparent).
             const traced = { ...event, traceparent: traceparentOf(span) } as AnyEvent;
-            await withSpan(span, () => this.invoke(handler, traced, new EventContext([tx, delivery])));
+            await withSpan(span, () => this.invoke(handler, traced, new EventContext([tx, delivery, traced])));
           }
           // What the batch decided is written now: a failure here is the batch's, not one event's.
           current = undefined;
-          fields.orderId = fields.correlationId = fields.eventId = fields.eventType = undefined;
         }),
       );
     } catch (error) {
@@ -179,7 +177,7 @@ export class BrokerEventTransport extends Server implements CustomTransportStrat
   }
 
   private async invoke(handler: NonNullable<ReturnType<Server['getHandlerByPattern']>>, event: AnyEvent, ctx: EventContext): Promise<void> {
-    if (this.options.logEvents) this.log.debug(`handling ${event.type} ${event.id} from ${ctx.delivery.topic}[${ctx.delivery.partition}]@${ctx.delivery.offset}`);
+    if (this.options.logEvents) this.log.debug(`handling ${event.type} ${event.id} from ${ctx.delivery.topic}[${ctx.delivery.partition}]@${ctx.delivery.offset}`, ctx.logFields);
     const result: unknown = await handler(event, ctx);
     await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
   }

@@ -1,4 +1,8 @@
-import { ServiceLogger, logContext } from './service-logger';
+import type { AnyEvent } from '@orderflow/contracts';
+import type { DeliveryInfo } from '@orderflow/messaging';
+import type { EntityManager } from 'typeorm';
+import { EventContext } from './event-transport';
+import { ServiceLogger } from './service-logger';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -19,7 +23,7 @@ describe('ServiceLogger', () => {
   it('names the order, correlation and trace of the event being handled', () => {
     const { logger, lines } = capture('json');
     const fields = { orderId: 'order-1', correlationId: 'corr-1', eventId: 'event-1', eventType: 'OrderPlaced' };
-    logContext.run(fields, () => logger.warn('slow provider', 'PaymentHandler'));
+    logger.warn('slow provider', fields, 'PaymentHandler');
     logger.error('parking message', { orderId: 'order-2', traceparent: TRACEPARENT }, 'EventTransport');
     expect(JSON.parse(lines[0]!)).toMatchObject({ order_id: 'order-1', correlation_id: 'corr-1', event_id: 'event-1', event_type: 'OrderPlaced', context: 'PaymentHandler' });
     expect(JSON.parse(lines[1]!)).toMatchObject({
@@ -28,6 +32,22 @@ describe('ServiceLogger', () => {
       trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
       span_id: '00f067aa0ba902b7',
       context: 'EventTransport',
+    });
+  });
+
+  it("names the event a handler is handling through its context's logFields", () => {
+    const { logger, lines } = capture('json');
+    const event = { id: 'event-3', type: 'OrderPlaced', subject: 'order-3', correlationid: 'corr-3', traceparent: TRACEPARENT } as unknown as AnyEvent;
+    const delivery: DeliveryInfo = { topic: 'orders.events', partition: 0, offset: '7' };
+    const ctx = new EventContext([{} as EntityManager, delivery, event]);
+    logger.warn('declined', ctx.logFields, 'PaymentHandler');
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      order_id: 'order-3',
+      correlation_id: 'corr-3',
+      event_id: 'event-3',
+      event_type: 'OrderPlaced',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      context: 'PaymentHandler',
     });
   });
 
@@ -48,7 +68,7 @@ describe('ServiceLogger', () => {
 
   it('writes a readable line in a terminal', () => {
     const { logger, lines } = capture('pretty');
-    logContext.run({ orderId: 'order-1' }, () => logger.warn('declined', 'PaymentHandler'));
+    logger.warn('declined', { orderId: 'order-1' }, 'PaymentHandler');
     expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN {2}payment\s+\[PaymentHandler\] declined\s{2}order_id=order-1\n$/);
   });
 });

@@ -1,14 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogLevel, LoggerService } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
 import type { LogFields } from '@orderflow/messaging';
 import { tracingEnabled } from './tracing';
-
-/**
- * The order a consumer batch is handling right now. One mutable object per batch,
- * updated before each event: the hot path allocates nothing per event for logs.
- */
-export const logContext = new AsyncLocalStorage<LogFields>();
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -71,7 +64,7 @@ export class ServiceLogger implements LoggerService {
     const strings = params.filter((p): p is string => typeof p === 'string');
     const context = strings.length > 0 ? strings[strings.length - 1] : undefined;
     const stack = level === 'error' || level === 'fatal' ? strings.find((s) => s !== context && /\n\s+at /.test(s)) : undefined;
-    const fields: LogFields = { ...logContext.getStore(), ...params.find(isFields) };
+    const fields: LogFields = params.find(isFields) ?? {};
     const entry: Record<string, string> = {
       time: new Date().toISOString(),
       level: LEVEL_NAMES[level],
