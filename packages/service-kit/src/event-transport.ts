@@ -16,6 +16,7 @@ import {
   type Transport,
 } from '@orderflow/messaging';
 import type { Metrics } from './metrics';
+import { eventLogFields } from './service-logger';
 import { SpanKind, contextOf, endSpan, messagingSystem, startSpan, traceparentOf, tracingEnabled, withSpan } from './tracing';
 import type { Span } from '@opentelemetry/api';
 
@@ -34,8 +35,7 @@ export class EventContext extends BaseRpcContext<[EntityManager, DeliveryInfo, A
    * of the process, about 5 % of the services' CPU at 400 orders/s.
    */
   get logFields(): LogFields {
-    const event = this.getArgs()[2];
-    return { orderId: event.subject, correlationId: event.correlationid, eventId: event.id, eventType: event.type, ...(event.traceparent ? { traceparent: event.traceparent } : {}) };
+    return eventLogFields(this.getArgs()[2]);
   }
 }
 

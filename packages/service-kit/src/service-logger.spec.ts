@@ -1,8 +1,5 @@
 import type { AnyEvent } from '@orderflow/contracts';
-import type { DeliveryInfo } from '@orderflow/messaging';
-import type { EntityManager } from 'typeorm';
-import { EventContext } from './event-transport';
-import { ServiceLogger } from './service-logger';
+import { ServiceLogger, eventLogFields } from './service-logger';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -35,12 +32,10 @@ describe('ServiceLogger', () => {
     });
   });
 
-  it("names the event a handler is handling through its context's logFields", () => {
+  it('names the event a handler is handling with the fields its context gives (EventContext.logFields)', () => {
     const { logger, lines } = capture('json');
     const event = { id: 'event-3', type: 'OrderPlaced', subject: 'order-3', correlationid: 'corr-3', traceparent: TRACEPARENT } as unknown as AnyEvent;
-    const delivery: DeliveryInfo = { topic: 'orders.events', partition: 0, offset: '7' };
-    const ctx = new EventContext([{} as EntityManager, delivery, event]);
-    logger.warn('declined', ctx.logFields, 'PaymentHandler');
+    logger.warn('declined', eventLogFields(event), 'PaymentHandler');
     expect(JSON.parse(lines[0]!)).toMatchObject({
       order_id: 'order-3',
       correlation_id: 'corr-3',

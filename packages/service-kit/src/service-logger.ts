@@ -1,9 +1,15 @@
 import type { LogLevel, LoggerService } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
+import type { AnyEvent } from '@orderflow/contracts';
 import type { LogFields } from '@orderflow/messaging';
 import { tracingEnabled } from './tracing';
 
 export type LogFormat = 'json' | 'pretty';
+
+/** What a log line about `event` says of it: its order, correlation, id, type and trace. */
+export function eventLogFields(event: Pick<AnyEvent, 'subject' | 'correlationid' | 'id' | 'type' | 'traceparent'>): LogFields {
+  return { orderId: event.subject, correlationId: event.correlationid, eventId: event.id, eventType: event.type, ...(event.traceparent ? { traceparent: event.traceparent } : {}) };
+}
 
 const LEVEL_NAMES: Record<LogLevel, string> = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
 const FIELD_KEYS = ['orderId', 'correlationId', 'eventId', 'eventType', 'traceparent'] as const;
