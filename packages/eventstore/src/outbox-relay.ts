@@ -144,10 +144,10 @@ interface BatchResult {
  * on a connection of its own that holds a session-level advisory lock. The relay
  * that got the lock keeps it (and the connection) while it runs. A pass costs one
  * statement while passes follow each other: the acknowledged rows are deleted by
- * the next pass's read, or on their own `deleteDelayMs` after the last pass. The relays of other instances find the
- * lock taken, leave the publishing to it (passing their process's commits on to it
- * by notification), and look again now and then, so one of them takes over when
- * it goes away.
+ * the next pass's read, or on their own `deleteDelayMs` after the last pass. The
+ * relays of other instances find the lock taken, leave the publishing to it
+ * (passing their process's commits on to it by notification), and look again now
+ * and then, so one of them takes over when it goes away.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;

@@ -88,23 +88,9 @@ export class KafkaPublisher {
    */
   async send(messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.exclusively(async () => {
-      const byTopic = new Map<string, OutgoingMessage[]>();
-      for (const m of messages) {
-        const list = byTopic.get(m.topic) ?? [];
-        list.push(m);
-        byTopic.set(m.topic, list);
-      }
-      await this.produce((producer) =>
-        producer.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, list]) => ({
-            topic: `${this.topicPrefix}${topic}`,
-            messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers, ...(m.timestamp ? { timestamp: m.timestamp } : {}) })),
-          })),
-        }),
-      );
-    });
+    await this.exclusively(() =>
+      this.produce((producer) => producer.sendBatch({ acks: -1, topicMessages: this.topicMessages(messages.map((m) => ({ topic: m.topic, messages: [m] }))) })),
+    );
   }
 
   /**
@@ -191,13 +177,18 @@ export class KafkaPublisher {
     return errors;
   }
 
-  /** Messages of partition groups as kafkajs takes them, one entry per topic, each message with its partition set. */
-  private topicMessages(groups: readonly PartitionGroup[]): TopicMessages[] {
+  /**
+   * Messages as kafkajs takes them, one entry per topic in the order given, each
+   * message with its group's partition when it has one (else the producer's partitioner chooses).
+   */
+  private topicMessages(groups: readonly (Omit<PartitionGroup, 'partition'> & { partition?: number })[]): TopicMessages[] {
     const byTopic = new Map<string, TopicMessages>();
     for (const { topic, partition, messages } of groups) {
       let entry = byTopic.get(topic);
       if (!entry) byTopic.set(topic, (entry = { topic: `${this.topicPrefix}${topic}`, messages: [] }));
-      for (const m of messages) entry.messages.push({ key: m.key, value: m.value, headers: m.headers, partition, ...(m.timestamp ? { timestamp: m.timestamp } : {}) });
+      for (const m of messages) {
+        entry.messages.push({ key: m.key, value: m.value, headers: m.headers, ...(partition === undefined ? {} : { partition }), ...(m.timestamp ? { timestamp: m.timestamp } : {}) });
+      }
     }
     return [...byTopic.values()];
   }
