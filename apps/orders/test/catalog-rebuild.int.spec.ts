@@ -132,6 +132,19 @@ describe('rebuilding the storefront catalog from inventory.products', () => {
     expect(await rows()).toEqual([]);
   });
 
+  it('keeps the newer level when an older message of the same SKU arrives after it (sent again after a broker crash)', async () => {
+    const catalogue = catalogued('MUG-01', 'Old mug', 999);
+    const first = fullState('MUG-01', 'Mug', 1_250, { stocked: 10, available: 9, reserved: 1, committed: 0 });
+    const second = fullState('MUG-01', 'Mug', 1_250, { stocked: 10, available: 8, reserved: 2, committed: 0 });
+    const third = levelsOnly('MUG-01', { stocked: 10, available: 7, reserved: 3, committed: 0 });
+    await dataSource.transaction((tx) => projectProductEvent(tx, first));
+    await dataSource.transaction((tx) => projectProductEvent(tx, third));
+    for (const late of [second, first, catalogue]) await dataSource.transaction((tx) => projectProductEvent(tx, late));
+    expect((await rows()).map(({ name, unitPrice, available, updatedAt }) => ({ name, unitPrice, available, updatedAt }))).toEqual([
+      { name: 'Mug', unitPrice: 1_250, available: 7, updatedAt: new Date(third.time) },
+    ]);
+  });
+
   it('lets the live projection apply a levels-only change to a product it does not have, without failing', async () => {
     await expect(
       dataSource.transaction((tx) =>

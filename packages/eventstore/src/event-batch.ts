@@ -41,6 +41,8 @@ export interface RowUpsert<Row> {
    * other writes (one round trip). Without it the rows are written by `write`.
    */
   statement?(rows: Row[], first: number): WriteStatement;
+  /** True when `row` is older than `than`, of the same key: in a batch, it does not replace it. */
+  isOlder?(row: Row, than: Row): boolean;
 }
 
 /** A read model whose write can ride in a batch's combined statement. */
@@ -99,6 +101,8 @@ export async function upsertRow<Row>(tx: EntityManager, target: RowUpsert<Row>, 
     rows = new Map<string, unknown>();
     batch.upserts.set(byTarget, rows);
   }
+  const waiting = rows.get(key);
+  if (waiting !== undefined && target.isOlder?.(row, waiting as Row)) return;
   rows.delete(key);
   rows.set(key, row);
 }
@@ -180,11 +184,25 @@ const SQL_NAME = /^[a-z_][a-z0-9_]*$/;
  * A `RowUpsert` as one statement however many rows: `INSERT … SELECT FROM
  * unnest(…) ON CONFLICT (key) DO UPDATE`, one array parameter per column. (An ORM's
  * multi-row upsert makes a parameter per value, and its cost grows faster than the batch.)
+ *
+ * `unlessOlder` names a column (a time or a version) that only grows: a stored row
+ * whose value there is greater than the new row's is left as it is, so a message
+ * delivered late, after a newer one of the same key, cannot roll the row back.
  */
-export function unnestUpsert<Row>(table: string, key: string, columns: readonly UpsertColumn<Row>[]): CombinableUpsert<Row> {
+export function unnestUpsert<Row>(
+  table: string,
+  key: string,
+  columns: readonly UpsertColumn<Row>[],
+  options: { unlessOlder?: string } = {},
+): CombinableUpsert<Row> {
+  const { unlessOlder } = options;
   for (const name of [table, key, ...columns.map((c) => c.name)]) if (!SQL_NAME.test(name)) throw new Error(`unnestUpsert: "${name}" is not a plain SQL name`);
   const names = columns.map((c) => c.name);
+  const ordered = columns.find((c) => c.name === unlessOlder);
+  if (unlessOlder !== undefined && (unlessOlder === key || !ordered || !['timestamptz', 'bigint', 'integer'].includes(ordered.type)))
+    throw new Error(`unnestUpsert: unlessOlder "${unlessOlder}" must be a timestamptz, bigint or integer column other than the key`);
   const updates = names.filter((n) => n !== key).map((n) => `${n} = excluded.${n}`);
+  const condition = unlessOlder === undefined ? '' : ` WHERE ${table}.${unlessOlder} <= excluded.${unlessOlder}`;
   const encode = (column: UpsertColumn<Row>, row: Row): unknown => {
     const value = column.value(row);
     if (value === null) return null;
@@ -194,11 +212,12 @@ export function unnestUpsert<Row>(table: string, key: string, columns: readonly 
   };
   const sqlFrom = (first: number) => `INSERT INTO ${table} (${names.join(', ')})
      SELECT * FROM unnest(${columns.map((c, i) => `$${first + i}::${c.type}[]`).join(', ')})
-     ON CONFLICT (${key}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+     ON CONFLICT (${key}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}${condition}` : 'NOTHING'}`;
   const sql = sqlFrom(1);
   const parametersOf = (rows: Row[]) => columns.map((column) => rows.map((row) => encode(column, row)));
   return {
     table,
+    ...(ordered && { isOlder: (row: Row, than: Row) => Number(ordered.value(row)) < Number(ordered.value(than)) }),
     write: async (tx, rows) => {
       await tx.query(sql, parametersOf(rows));
     },

@@ -9,6 +9,7 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
   await db.dataSource.query('CREATE TABLE summaries (order_id text PRIMARY KEY, status text NOT NULL)');
+  await db.dataSource.query('CREATE TABLE levels (sku text PRIMARY KEY, available integer NOT NULL, updated_at timestamptz NOT NULL)');
 });
 
 afterAll(async () => {
@@ -83,6 +84,46 @@ describe('withEventBatch', () => {
     expect(outbox.slice(-4)).toEqual([a.id, stored[0]!.events[1]!.id, b.id, stored[1]!.events[1]!.id]);
     const rows: { order_id: string; status: string }[] = await db.dataSource.query('SELECT order_id, status FROM summaries WHERE order_id = ANY($1) ORDER BY order_id', [[a.subject, b.subject]]);
     expect(rows.map((r) => r.status)).toEqual(['CONFIRMED', 'CONFIRMED']);
+  });
+
+  it('keeps a row whose unlessOlder column is newer than the one a late message brings, in a batch and alone', async () => {
+    type Level = { sku: string; available: number; updatedAt: Date };
+    const levels = unnestUpsert<Level>(
+      'levels',
+      'sku',
+      [
+        { name: 'sku', type: 'text', value: (r) => r.sku },
+        { name: 'available', type: 'integer', value: (r) => r.available },
+        { name: 'updated_at', type: 'timestamptz', value: (r) => r.updatedAt },
+      ],
+      { unlessOlder: 'updated_at' },
+    );
+    const at = (second: number) => new Date(Date.UTC(2026, 10, 22, 10, 0, second));
+    const stored = async (sku: string): Promise<number[]> => {
+      const found: { available: number }[] = await db.dataSource.query('SELECT available FROM levels WHERE sku = $1', [sku]);
+      return found.map((r) => r.available);
+    };
+    await inTransaction(db.dataSource, async (tx) => {
+      await withEventBatch(tx, async () => {
+        // Newer first, then the late older one: the batch keeps the newer.
+        await upsertRow(tx, levels, 'MUG', { sku: 'MUG', available: 5, updatedAt: at(2) });
+        await upsertRow(tx, levels, 'MUG', { sku: 'MUG', available: 9, updatedAt: at(1) });
+        await upsertRow(tx, levels, 'CAP', { sku: 'CAP', available: 7, updatedAt: at(1) });
+        await upsertRow(tx, levels, 'CAP', { sku: 'CAP', available: 6, updatedAt: at(1) });
+      });
+    });
+    expect(await stored('MUG')).toEqual([5]);
+    expect(await stored('CAP')).toEqual([6]);
+    // Alone, and in a later batch: older than the stored row changes nothing, newer replaces it.
+    await inTransaction(db.dataSource, (tx) => upsertRow(tx, levels, 'MUG', { sku: 'MUG', available: 8, updatedAt: at(0) }));
+    await inTransaction(db.dataSource, (tx) => withEventBatch(tx, () => upsertRow(tx, levels, 'CAP', { sku: 'CAP', available: 3, updatedAt: at(0) })));
+    expect(await stored('MUG')).toEqual([5]);
+    expect(await stored('CAP')).toEqual([6]);
+    await inTransaction(db.dataSource, (tx) => upsertRow(tx, levels, 'MUG', { sku: 'MUG', available: 4, updatedAt: at(3) }));
+    expect(await stored('MUG')).toEqual([4]);
+    expect(() => unnestUpsert<Level>('levels', 'sku', [{ name: 'sku', type: 'text', value: (r) => r.sku }], { unlessOlder: 'sku' })).toThrow(
+      /unlessOlder "sku" must be a timestamptz, bigint or integer column other than the key/,
+    );
   });
 
   it('writes a read model without a statement of its own apart, once, and the rest of the batch in one statement', async () => {
