@@ -17,6 +17,8 @@ export interface BrokerSettings extends TransportOptions {
   sqsEndpoint: string;
   /** BROKER=sqs: AWS_REGION. */
   awsRegion: string;
+  /** BROKER=sqs: SQS_VISIBILITY_TIMEOUT_SECONDS (default 30). */
+  sqsVisibilityTimeoutSeconds?: number;
 }
 
 /** The transport the settings choose; the only place that knows every broker. */
@@ -35,7 +37,12 @@ export function createTransport(settings: BrokerSettings): Transport {
       // Loaded only when chosen: a service on another broker never pays for the AWS SDK.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { SqsTransport } = require('./sqs/transport') as typeof SqsModule;
-      return new SqsTransport({ ...common, endpoint: settings.sqsEndpoint, region: settings.awsRegion });
+      return new SqsTransport({
+        ...common,
+        endpoint: settings.sqsEndpoint,
+        region: settings.awsRegion,
+        ...(settings.sqsVisibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds: settings.sqsVisibilityTimeoutSeconds } : {}),
+      });
     }
     default:
       throw new Error(`BROKER=${broker as string} is not available in this build`);
@@ -53,5 +60,6 @@ export function brokerSettingsFromEnv(env: NodeJS.ProcessEnv, options: Transport
     rabbitmqUrl: env['RABBITMQ_URL'] || 'amqp://127.0.0.1:5672',
     sqsEndpoint: env['SQS_ENDPOINT'] ?? '',
     awsRegion: env['AWS_REGION'] || 'us-east-1',
+    ...(env['SQS_VISIBILITY_TIMEOUT_SECONDS'] ? { sqsVisibilityTimeoutSeconds: Number(env['SQS_VISIBILITY_TIMEOUT_SECONDS']) } : {}),
   };
 }

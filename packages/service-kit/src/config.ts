@@ -62,6 +62,13 @@ export function commonConfig(service: string, defaultPort: number) {
       default: '',
       description: "BROKER=sqs: endpoint URL of an SQS-compatible server (ElasticMQ); empty for AWS's own in AWS_REGION",
     }),
+    SQS_VISIBILITY_TIMEOUT_SECONDS: Type.Integer({
+      minimum: 1,
+      maximum: 43_200,
+      default: 30,
+      description:
+        'BROKER=sqs: how long a received message stays hidden from other consumers (extended while it is handled); after a crash, how long its messages wait to be delivered again',
+    }),
     AWS_REGION: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$', default: 'us-east-1', description: 'BROKER=sqs: the region of the queues (credentials come from the AWS SDK\'s usual chain)' }),
     SHUTDOWN_GRACE_MS: Type.Integer({
       minimum: 1_000,

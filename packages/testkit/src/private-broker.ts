@@ -338,6 +338,8 @@ class PrivateRabbitMq implements PrivateBroker {
   }
 }
 
+const TEST_VISIBILITY = { SQS_VISIBILITY_TIMEOUT_SECONDS: '10' };
+
 /** An ElasticMQ server on its own port and data, with the project's script and a cache of its own (jars shared with the project's server). */
 class PrivateElasticMq implements PrivateBroker {
   readonly kind = 'sqs';
@@ -348,14 +350,18 @@ class PrivateElasticMq implements PrivateBroker {
     private readonly proxyPort: number | undefined,
   ) {}
 
+  /**
+   * Its services hide a received message for 10 s, not 30: a consumer killed or cut
+   * off by a test holds its messages back for that long, and the tests wait it out.
+   */
   get env(): Record<string, string> {
-    return { SQS_ENDPOINT: `http://127.0.0.1:${this.port}` };
+    return { SQS_ENDPOINT: `http://127.0.0.1:${this.port}`, ...TEST_VISIBILITY };
   }
 
   get proxied(): PrivateBroker['proxied'] {
     if (this.proxyPort === undefined) return undefined;
     // The SQS transport sends every request to its endpoint, not to the host in a queue URL.
-    return { targetPort: this.port, env: { SQS_ENDPOINT: `http://127.0.0.1:${this.proxyPort}` } };
+    return { targetPort: this.port, env: { SQS_ENDPOINT: `http://127.0.0.1:${this.proxyPort}`, ...TEST_VISIBILITY } };
   }
 
   get ports(): number[] {

@@ -205,7 +205,8 @@ export class SqsSubscriber implements Subscriber {
       const receivedAt = Date.now();
       let messages: Message[];
       try {
-        messages = await receive(this.client, queue.url, { waitSeconds: this.waitSeconds });
+        // The timeout asked for on each receive, whatever the queue's attribute says (another tool may have created the queue).
+        messages = await receive(this.client, queue.url, { waitSeconds: this.waitSeconds, visibilitySeconds: this.settings.visibilityTimeoutSeconds });
         failures = 0;
       } catch (error) {
         if (this.processor.isStopping) return;
