@@ -20,6 +20,8 @@ export interface ChaosSettings {
   drainSeconds: number;
   /** Only these scenarios (ids), or every one; the short form runs a subset by default (SHORT_FORM, per broker). */
   scenarios: string[] | undefined;
+  /** Scenarios not run on this broker (LEFT_OUT, unless CHAOS_SCENARIOS names them), with why. */
+  leftOut: Record<string, string>;
   /** `<version> <cluster>` of the Debian PostgreSQL cluster this suite may restart. */
   postgresCluster: { version: string; name: string };
   /** The suite's own broker, of the kind BROKER names, with a TcpProxy port in front of it for the broker cut. */
@@ -43,6 +45,21 @@ const SHORT_FORM: Record<BrokerKind, string[]> = {
   kafka: EVERY_KIND_ONCE,
   rabbitmq: EVERY_KIND_ONCE.filter((id) => id !== 'postgres-cut'),
   sqs: EVERY_KIND_ONCE.filter((id) => id !== 'postgres-cut'),
+};
+
+/**
+ * Scenarios left out on a broker, by default, because the broker itself breaks what
+ * they check; CHAOS_SCENARIOS still runs them by name. On SQS the broker is ElasticMQ,
+ * which restores a FIFO queue's messages after a restart as standard ones (1.7.1,
+ * `DBMessage.toInternalMessage`: `isFifo = false`, `orderIndex = 0`): a message in
+ * flight at the kill no longer holds back its message group, and the next message of
+ * that order is delivered before it (shipping got OrderConfirmed before OrderPlaced
+ * and parked it). AWS SQS is never restarted under its users; the suite's first test
+ * on SQS shows the defect every run, and fails once an ElasticMQ keeps the order, so
+ * that broker-kill comes back then.
+ */
+export const LEFT_OUT: Partial<Record<BrokerKind, Record<string, string>>> = {
+  sqs: { 'broker-kill': 'ElasticMQ does not keep FIFO order across its own restart (see the first test)' },
 };
 
 /** Old scenario ids still accepted in CHAOS_SCENARIOS. */
@@ -148,11 +165,12 @@ export function chaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSettin
     ...Array.from({ length: SERVICE_PORTS }, (_, i): [string, number] => [`CHAOS_BASE_PORT + ${i} (services)`, basePort + i]),
   ]);
 
-  const scenarios = env['CHAOS_SCENARIOS']
+  const scenarios: string[] | undefined = env['CHAOS_SCENARIOS']
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean)
     .map((s) => ALIASES[s] ?? s);
+  const leftOut = Object.fromEntries(Object.entries(LEFT_OUT[kind] ?? {}).filter(([id]) => !scenarios?.includes(id)));
   return {
     mode,
     rate: positive(env, 'CHAOS_RATE', defaults.rate),
@@ -161,6 +179,7 @@ export function chaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSettin
     cutSeconds: positive(env, 'CHAOS_CUT_SECONDS', defaults.cutSeconds),
     drainSeconds: positive(env, 'CHAOS_DRAIN_SECONDS', defaults.drainSeconds),
     scenarios: scenarios?.length ? scenarios : mode === 'short' ? SHORT_FORM[kind] : undefined,
+    leftOut,
     postgresCluster: { version, name },
     broker,
     brokerProxyPort,
