@@ -193,7 +193,8 @@ function consumerRole() {
 
   async function setup({ brokers, groupId, topics, perDelivery, databaseUrl, index, valueBytes, concurrency }) {
     // One batch in flight per partition, up to `concurrency`, each on its own connection.
-    db = new Pool({ connectionString: databaseUrl, max: concurrency, idleTimeoutMillis: 0 });
+    // The services' session settings (packages/eventstore/src/database.ts): no JIT.
+    db = new Pool({ connectionString: databaseUrl, max: concurrency, idleTimeoutMillis: 0, options: '-c jit=off' });
     db.on('error', () => undefined);
     credit = new WorkCredit(perDelivery);
     rowValue = JSON.stringify({ p: 'x'.repeat(Math.max(0, valueBytes - 8)) });

@@ -73,17 +73,18 @@ describe('openDatabase', () => {
 describe('openDatabase pool settings', () => {
   async function sessionSettings(dataSource: DataSource): Promise<Record<string, string>> {
     const rows: { name: string; setting: string }[] = await dataSource.query(
-      "SELECT name, setting FROM pg_settings WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout')",
+      "SELECT name, setting FROM pg_settings WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout', 'jit')",
     );
     return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
   }
 
-  it('gives every session the default statement and idle-in-transaction timeouts', async () => {
+  it('gives every session the default statement and idle-in-transaction timeouts, and no JIT', async () => {
     const dataSource = await open(newName());
 
     expect(await sessionSettings(dataSource)).toEqual({
       statement_timeout: String(DATABASE_POOL_DEFAULTS.statementTimeoutMs),
       idle_in_transaction_session_timeout: String(DATABASE_POOL_DEFAULTS.idleInTransactionTimeoutMs),
+      jit: 'off',
     });
   });
 
