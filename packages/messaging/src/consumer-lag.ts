@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { topicOffsetsOnceLed } from './topic-offsets';
 import type { PartitionLag } from './transport';
 
 /**
@@ -27,7 +28,7 @@ export async function consumerLag(
   const ours = [...new Set([...listed, ...topics.flatMap((t) => expected.get(t) ?? [])])].sort();
   const ends = new Map<string, Map<number, { high: bigint; low: bigint }>>();
   for (const topic of topics) {
-    const partitions = await admin.fetchTopicOffsets(topic);
+    const partitions = await topicOffsetsOnceLed(admin, topic);
     ends.set(topic, new Map(partitions.map((p) => [p.partition, { high: BigInt(p.high), low: BigInt(p.low) }])));
   }
   const lags: PartitionLag[] = [];

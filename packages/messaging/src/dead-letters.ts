@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { dlqTopicOf } from '@orderflow/contracts';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { DEAD_LETTER_HEADER_PREFIX, DeadLetterHeaders, EVENT_TYPE_HEADER, headerStrings } from './headers';
 import type { KafkaPublisher, OutgoingMessage } from './publisher';
+import { topicOffsetsOnceLed } from './topic-offsets';
 
 export interface DeadLetter {
   /** The topic the event was consumed from, without the environment's prefix. */
@@ -105,25 +106,6 @@ interface RawMessage {
   headers: Record<string, string>;
 }
 
-const LEADERSHIP_SETTLING = new Set(['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION']);
-
-/**
- * A topic's offsets, asked again while its leadership is still settling: a topic
- * created moments ago (the first redrive creates `<topic>.dlq.redriven`) can be
- * listed before its partition's leader answers for it.
- */
-async function offsetsOnceLed(admin: Admin, topic: string, timeoutMs = 10_000): ReturnType<Admin['fetchTopicOffsets']> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await admin.fetchTopicOffsets(topic);
-    } catch (error) {
-      if (!LEADERSHIP_SETTLING.has((error as { type?: string }).type ?? '') || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
 /**
  * Reads the given topics from the beginning up to their ends at the time of the
  * call, with a throw-away consumer group that commits nothing and is deleted
@@ -136,7 +118,7 @@ async function readToEnd(kafka: Kafka, topics: readonly string[], clientTag: str
   try {
     const existing = new Set(await admin.listTopics());
     for (const topic of topics.filter((t) => existing.has(t))) {
-      for (const { partition, low, high } of await offsetsOnceLed(admin, topic)) {
+      for (const { partition, low, high } of await topicOffsetsOnceLed(admin, topic)) {
         if (BigInt(high) > BigInt(low)) ends.set(`${topic}/${partition}`, BigInt(high));
       }
     }

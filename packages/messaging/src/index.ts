@@ -46,5 +46,6 @@ export {
 export { DeadLetterHeaders } from './headers';
 export { runDlqCommand, DLQ_USAGE, type DlqCommandContext } from './dlq-command';
 export { consumerLag } from './consumer-lag';
+export { topicOffsetsOnceLed } from './topic-offsets';
 export type { PartitionLag } from './transport';
 export { createTransport, brokerSettingsFromEnv, type BrokerSettings } from './create-transport';

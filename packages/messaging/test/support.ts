@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createEvent, encodeEvent, type AnyEvent, type EventEnvelope, type WireMessage } from '@orderflow/contracts';
 import type { Admin, Kafka } from 'kafkajs';
-import { BatchFailure, createKafka, ensureTopics, parseBrokers, type DeliveryInfo, type EventConsumerOptions } from '../src';
+import { BatchFailure, createKafka, ensureTopics, parseBrokers, topicOffsetsOnceLed, type DeliveryInfo, type EventConsumerOptions } from '../src';
 
 export const KAFKA_BROKERS = parseBrokers(process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092');
 
@@ -95,7 +95,7 @@ export class KafkaSandbox {
   /** Messages in the topic per partition, from the high-water marks. */
   async topicSize(topic: string): Promise<number> {
     const admin = await this.admin();
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await topicOffsetsOnceLed(admin, topic);
     return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   }
 
