@@ -54,7 +54,10 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[], replicatio
         if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
         created = [];
       }
-      await waitForLeaders(admin, missing.map((t) => t.topic));
+      await waitForLeaders(
+        admin,
+        missing.map((t) => t.topic),
+      );
     }
     await alignTopicConfigs(
       admin,
@@ -94,19 +97,16 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
  */
 async function alignTopicConfigs(admin: Admin, topics: TopicSpec[]): Promise<void> {
   if (topics.length === 0) return;
-  const { resources } = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: topics.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.topic })),
-  });
+  const resources = await describedConfigs(admin, topics);
   const changes = topics.flatMap((t) => {
     const current = resources.find((r) => r.resourceName === t.topic)?.configEntries ?? [];
-    const wanted = t.config ?? {};
-    const differs = Object.entries(wanted).some(([name, value]) => current.find((e) => e.configName === name)?.configValue !== value);
-    if (!differs) return [];
+    if (!differsFrom(t, current)) return [];
     const setOnTopic = Object.fromEntries(
-      current.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && !e.isSensitive).map((e) => [e.configName, e.configValue]),
+      current
+        .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && !e.isSensitive)
+        .map((e) => [e.configName, e.configValue]),
     );
-    const merged = { ...setOnTopic, ...wanted };
+    const merged = { ...setOnTopic, ...t.config };
     return [
       {
         type: ConfigResourceTypes.TOPIC,
@@ -115,7 +115,43 @@ async function alignTopicConfigs(admin: Admin, topics: TopicSpec[]): Promise<voi
       },
     ];
   });
-  if (changes.length > 0) await admin.alterConfigs({ validateOnly: false, resources: changes });
+  if (changes.length === 0) return;
+  await admin.alterConfigs({ validateOnly: false, resources: changes });
+  await waitForConfigs(
+    admin,
+    topics.filter((t) => changes.some((c) => c.name === t.topic)),
+  );
+}
+
+const describedConfigs = async (admin: Admin, topics: readonly TopicSpec[]) =>
+  (
+    await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.topic })),
+    })
+  ).resources;
+
+/** Whether a topic's described configuration lacks any of the values `spec` wants. */
+const differsFrom = (spec: TopicSpec, current: readonly { configName: string; configValue: string }[]): boolean =>
+  Object.entries(spec.config ?? {}).some(([name, value]) => current.find((e) => e.configName === name)?.configValue !== value);
+
+/**
+ * A KRaft broker answers AlterConfigs once the controller has the change, and applies
+ * it to what it describes a moment later: wait until every topic shows the wanted
+ * values, so that ensureTopics returns only with the configuration in effect.
+ */
+async function waitForConfigs(admin: Admin, topics: TopicSpec[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const resources = await describedConfigs(admin, topics);
+    const pending = topics.filter((t) => differsFrom(t, resources.find((r) => r.resourceName === t.topic)?.configEntries ?? []));
+    if (pending.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for the configuration of ${pending.map((t) => t.topic).join(', ')} to take effect`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**
