@@ -171,10 +171,32 @@ export async function atBatchEnd(tx: EntityManager, key: string, work: () => Pro
   if (!batch.beforeWrite.has(key)) batch.beforeWrite.set(key, work);
 }
 
-/** A column of a read model written by `unnestUpsert`: its SQL type and how a row gives its value. */
-export interface UpsertColumn<Row> {
+/** A column of rows written through `recordset`: its SQL type. */
+export interface RecordsetColumn {
   name: string;
-  type: 'text' | 'jsonb' | 'bigint' | 'integer' | 'timestamptz';
+  type: 'text' | 'jsonb' | 'bigint' | 'integer' | 'timestamptz' | 'uuid';
+}
+
+/**
+ * `jsonb_to_recordset($n::jsonb) AS r(<column> <type>, …)`: many rows sent as one
+ * parameter, a JSON array of objects keyed by column name (values as JSON: objects
+ * for jsonb columns, ISO strings for times). It is written by one JSON.stringify and
+ * read by PostgreSQL as typed columns. An array per column (`unnest`) cost an array
+ * literal per column with every element escaped twice, four times the Node CPU,
+ * and a fifth more of PostgreSQL's for a batch of events.
+ */
+export const recordset = (columns: readonly RecordsetColumn[], parameter: number): string =>
+  `jsonb_to_recordset($${parameter}::jsonb) AS r(${columns.map((c) => `${c.name} ${c.type}`).join(', ')})`;
+
+/** `INSERT INTO <table> (<columns>) SELECT <columns> FROM` the `recordset` of parameter `$parameter`. */
+export function recordsetInsert(table: string, columns: readonly RecordsetColumn[], parameter: number): string {
+  const names = columns.map((c) => c.name).join(', ');
+  return `INSERT INTO ${table} (${names}) SELECT ${names} FROM ${recordset(columns, parameter)}`;
+}
+
+/** A column of a read model written by `recordsetUpsert`: its SQL type and how a row gives its value. */
+export interface UpsertColumn<Row> extends RecordsetColumn {
+  type: Exclude<RecordsetColumn['type'], 'uuid'>;
   value: (row: Row) => string | number | Date | object | null;
 }
 
@@ -182,45 +204,39 @@ const SQL_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /**
  * A `RowUpsert` as one statement however many rows: `INSERT … SELECT FROM
- * unnest(…) ON CONFLICT (key) DO UPDATE`, one array parameter per column. (An ORM's
- * multi-row upsert makes a parameter per value, and its cost grows faster than the batch.)
+ * jsonb_to_recordset(…) ON CONFLICT (key) DO UPDATE`, the rows as one parameter
+ * (`recordset`). (An ORM's multi-row upsert makes a parameter per value, and its
+ * cost grows faster than the batch.)
  *
  * `unlessOlder` names a column (a time or a version) that only grows: a stored row
  * whose value there is greater than the new row's is left as it is, so a message
  * delivered late, after a newer one of the same key, cannot roll the row back.
  */
-export function unnestUpsert<Row>(
+export function recordsetUpsert<Row>(
   table: string,
   key: string,
   columns: readonly UpsertColumn<Row>[],
   options: { unlessOlder?: string } = {},
 ): CombinableUpsert<Row> {
   const { unlessOlder } = options;
-  for (const name of [table, key, ...columns.map((c) => c.name)]) if (!SQL_NAME.test(name)) throw new Error(`unnestUpsert: "${name}" is not a plain SQL name`);
+  for (const name of [table, key, ...columns.map((c) => c.name)]) if (!SQL_NAME.test(name)) throw new Error(`recordsetUpsert: "${name}" is not a plain SQL name`);
   const names = columns.map((c) => c.name);
   const ordered = columns.find((c) => c.name === unlessOlder);
   if (unlessOlder !== undefined && (unlessOlder === key || !ordered || !['timestamptz', 'bigint', 'integer'].includes(ordered.type)))
-    throw new Error(`unnestUpsert: unlessOlder "${unlessOlder}" must be a timestamptz, bigint or integer column other than the key`);
+    throw new Error(`recordsetUpsert: unlessOlder "${unlessOlder}" must be a timestamptz, bigint or integer column other than the key`);
   const updates = names.filter((n) => n !== key).map((n) => `${n} = excluded.${n}`);
   const condition = unlessOlder === undefined ? '' : ` WHERE ${table}.${unlessOlder} <= excluded.${unlessOlder}`;
-  const encode = (column: UpsertColumn<Row>, row: Row): unknown => {
-    const value = column.value(row);
-    if (value === null) return null;
-    if (column.type === 'jsonb') return JSON.stringify(value);
-    if (value instanceof Date) return value.toISOString();
-    return value;
-  };
-  const sqlFrom = (first: number) => `INSERT INTO ${table} (${names.join(', ')})
-     SELECT * FROM unnest(${columns.map((c, i) => `$${first + i}::${c.type}[]`).join(', ')})
+  const sqlFrom = (first: number) => `${recordsetInsert(table, columns, first)}
      ON CONFLICT (${key}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}${condition}` : 'NOTHING'}`;
   const sql = sqlFrom(1);
-  const parametersOf = (rows: Row[]) => columns.map((column) => rows.map((row) => encode(column, row)));
+  // Dates become ISO strings in JSON.stringify; objects of jsonb columns stay objects.
+  const parameterOf = (rows: Row[]) => JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c) => [c.name, c.value(row)]))));
   return {
     table,
     ...(ordered && { isOlder: (row: Row, than: Row) => Number(ordered.value(row)) < Number(ordered.value(than)) }),
     write: async (tx, rows) => {
-      await tx.query(sql, parametersOf(rows));
+      await tx.query(sql, [parameterOf(rows)]);
     },
-    statement: (rows, first) => ({ sql: sqlFrom(first), parameters: parametersOf(rows) }),
+    statement: (rows, first) => ({ sql: sqlFrom(first), parameters: [parameterOf(rows)] }),
   };
 }

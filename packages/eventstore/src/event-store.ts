@@ -6,7 +6,7 @@ import { streamCacheOf } from './stream-cache';
 import { onCommitted, runsAfterCommit } from './transaction';
 import { INBOX_CLAIM, claimInboxBatch } from './inbox';
 import { OUTBOX_CHANNEL, hasOutboxListener, outboxCommitted, senderTag } from './outbox-signal';
-import { batchOf, combineWrites, inEventBatch, readModelWrites, type CachedStream, type EventBatch, type WriteStatement } from './event-batch';
+import { batchOf, combineWrites, inEventBatch, readModelWrites, recordsetInsert, type CachedStream, type EventBatch, type PendingRow, type RecordsetColumn, type WriteStatement } from './event-batch';
 
 export interface StreamEvent {
   event: AnyEvent;
@@ -203,17 +203,15 @@ export async function appendToStream(
     if (!batch.streams.has(streamId)) await readLastEvent(tx, streamId);
     return appendInBatch(batch, batch.streams.get(streamId)!, streamId, expectedVersion, events);
   }
-  const rows = events.map((e, i) => [streamId, expectedVersion + i + 1, e.event.id, e.event.type, JSON.stringify(e.event.data), JSON.stringify(metadataOf(e.event))]);
   let inserted: unknown[];
   try {
     // The guard refuses an expected version ahead of the stream (a gap); one behind
     // it collides with the unique (stream_id, stream_version) key instead.
     inserted = await tx.query(
-      `INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
-       WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $7) = $8
+      `${EVENTS_INSERT}
+       WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $2) = $3
        RETURNING 1`,
-      [...[0, 1, 2, 3, 4, 5].map((col) => rows.map((r) => r[col])), streamId, expectedVersion],
+      [eventRows(events.map(({ event }, i) => ({ streamId, version: expectedVersion + i + 1, event }))), streamId, expectedVersion],
     );
   } catch (error) {
     const e = error as { driverError?: { code?: string; constraint?: string }; code?: string; constraint?: string };
@@ -268,18 +266,7 @@ async function flushBatch(tx: EntityManager, batch: EventBatch): Promise<void> {
   };
   const { rows } = batch;
   if (rows.length > 0) {
-    add({
-      sql: `INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata)
-            SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
-      parameters: [
-        rows.map((r) => r.streamId),
-        rows.map((r) => r.version),
-        rows.map((r) => r.event.id),
-        rows.map((r) => r.event.type),
-        rows.map((r) => JSON.stringify(r.event.data)),
-        rows.map((r) => JSON.stringify(metadataOf(r.event))),
-      ],
-    });
+    add({ sql: EVENTS_INSERT, parameters: [eventRows(rows)] });
   }
   const queued = batch.outbox.length > 0;
   if (queued) add(outboxInsert(batch.outbox, next));
@@ -315,20 +302,49 @@ function wakeRelayOnCommit(tx: EntityManager): void {
   onCommitted(tx, () => outboxCommitted(tx.connection));
 }
 
-/** The outbox rows of `events`, parameters numbered from `$first`. */
+const EVENT_COLUMNS: readonly RecordsetColumn[] = [
+  { name: 'stream_id', type: 'text' },
+  { name: 'stream_version', type: 'integer' },
+  { name: 'event_id', type: 'uuid' },
+  { name: 'type', type: 'text' },
+  { name: 'data', type: 'jsonb' },
+  { name: 'metadata', type: 'jsonb' },
+];
+
+/** Inserts the rows of `eventRows` (its one parameter, `$1`). */
+const EVENTS_INSERT = recordsetInsert('events', EVENT_COLUMNS, 1);
+
+/** The parameter of `EVENTS_INSERT`. */
+const eventRows = (rows: readonly PendingRow[]): string =>
+  JSON.stringify(
+    rows.map(({ streamId, version, event }) => ({
+      stream_id: streamId,
+      stream_version: version,
+      event_id: event.id,
+      type: event.type,
+      data: event.data,
+      metadata: metadataOf(event),
+    })),
+  );
+
+const OUTBOX_COLUMNS: readonly RecordsetColumn[] = [
+  { name: 'event_id', type: 'uuid' },
+  { name: 'topic', type: 'text' },
+  { name: 'message_key', type: 'text' },
+  { name: 'headers', type: 'jsonb' },
+  // The message as encoded, kept to the byte: a JSON string here, not an object.
+  { name: 'payload', type: 'text' },
+];
+
+/** The outbox rows of `events`, their one parameter numbered `$first`. */
 function outboxInsert(events: readonly AnyEvent[], first: number): WriteStatement {
-  const wire = events.map((event) => ({ event, message: encodeEvent(event) }));
-  const p = (i: number) => `$${first + i}`;
+  const rows = events.map((event) => {
+    const message = encodeEvent(event);
+    return { event_id: event.id, topic: EventCatalog[event.type].topic, message_key: message.key, headers: message.headers, payload: message.value };
+  });
   return {
-    sql: `INSERT INTO outbox (event_id, topic, message_key, headers, payload)
-          SELECT * FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::jsonb[], ${p(4)}::text[])`,
-    parameters: [
-      wire.map((w) => w.event.id),
-      wire.map((w) => EventCatalog[w.event.type].topic),
-      wire.map((w) => w.message.key),
-      wire.map((w) => JSON.stringify(w.message.headers)),
-      wire.map((w) => w.message.value),
-    ],
+    sql: recordsetInsert('outbox', OUTBOX_COLUMNS, first),
+    parameters: [JSON.stringify(rows)],
   };
 }
 

@@ -24,7 +24,7 @@ export {
   type LoadedStream,
 } from './event-store';
 export { claimInbox, claimInboxBatch } from './inbox';
-export { upsertRow, settleRow, batchLocal, atBatchEnd, unnestUpsert, type RowUpsert, type CombinableUpsert, type UpsertColumn, type WriteStatement } from './event-batch';
+export { upsertRow, settleRow, batchLocal, atBatchEnd, recordsetUpsert, type RowUpsert, type CombinableUpsert, type UpsertColumn, type RecordsetColumn, type WriteStatement } from './event-batch';
 export { onOutboxCommitted, OUTBOX_CHANNEL } from './outbox-signal';
 export { inTransaction, type RetryOptions } from './transaction';
 export {

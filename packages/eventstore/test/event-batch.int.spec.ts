@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent } from '@orderflow/contracts';
 import type { EntityManager } from 'typeorm';
-import { ConcurrencyError, appendToStream, inTransaction, preloadBatch, readLastEvent, readStream, startStream, unnestUpsert, upsertRow, withEventBatch, type RowUpsert } from '../src';
+import { ConcurrencyError, appendToStream, inTransaction, preloadBatch, readLastEvent, readStream, startStream, recordsetUpsert, upsertRow, withEventBatch, type RowUpsert } from '../src';
 import { countRows, createTestDatabase, orderCompleted, orderConfirmed, orderPlaced, outboxEventIds, type TestDatabase } from './support';
 
 let db: TestDatabase;
@@ -43,7 +43,7 @@ const customSummaries: RowUpsert<{ orderId: string; status: string }> = {
   },
 };
 
-const summaries = unnestUpsert<{ orderId: string; status: string }>('summaries', 'order_id', [
+const summaries = recordsetUpsert<{ orderId: string; status: string }>('summaries', 'order_id', [
   { name: 'order_id', type: 'text', value: (r) => r.orderId },
   { name: 'status', type: 'text', value: (r) => r.status },
 ]);
@@ -77,7 +77,7 @@ describe('withEventBatch', () => {
     expect(statements.filter((s) => s.startsWith('SELECT stream_version'))).toHaveLength(2);
     const writes = statements.filter((s) => s.includes('INSERT'));
     expect(writes).toHaveLength(1);
-    expect(writes[0]).toMatch(/^WITH w0 AS \(INSERT INTO events .*\), w1 AS \(INSERT INTO outbox .*\), w2 AS \(INSERT INTO summaries .*\) SELECT pg_notify\(\$14, \$15\)$/);
+    expect(writes[0]).toMatch(/^WITH w0 AS \(INSERT INTO events .*\), w1 AS \(INSERT INTO outbox .*\), w2 AS \(INSERT INTO summaries .*\) SELECT pg_notify\(\$4, \$5\)$/);
     const stored = await inTransaction(db.dataSource, async (tx) => [await readStream(tx, streamOf(a)), await readStream(tx, streamOf(b))]);
     expect(stored.map((s) => s.version)).toEqual([2, 2]);
     const outbox = await outboxEventIds(db.dataSource);
@@ -88,7 +88,7 @@ describe('withEventBatch', () => {
 
   it('keeps a row whose unlessOlder column is newer than the one a late message brings, in a batch and alone', async () => {
     type Level = { sku: string; available: number; updatedAt: Date };
-    const levels = unnestUpsert<Level>(
+    const levels = recordsetUpsert<Level>(
       'levels',
       'sku',
       [
@@ -121,7 +121,7 @@ describe('withEventBatch', () => {
     expect(await stored('CAP')).toEqual([6]);
     await inTransaction(db.dataSource, (tx) => upsertRow(tx, levels, 'MUG', { sku: 'MUG', available: 4, updatedAt: at(3) }));
     expect(await stored('MUG')).toEqual([4]);
-    expect(() => unnestUpsert<Level>('levels', 'sku', [{ name: 'sku', type: 'text', value: (r) => r.sku }], { unlessOlder: 'sku' })).toThrow(
+    expect(() => recordsetUpsert<Level>('levels', 'sku', [{ name: 'sku', type: 'text', value: (r) => r.sku }], { unlessOlder: 'sku' })).toThrow(
       /unlessOlder "sku" must be a timestamptz, bigint or integer column other than the key/,
     );
   });

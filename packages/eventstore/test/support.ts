@@ -112,7 +112,7 @@ export function orderPlaced(orderId = `order-${randomUUID()}`, options: { correl
     {
       orderId,
       customerId: 'customer-1',
-      // Quotes, a backslash and non-ASCII text survive the jsonb[] round trip.
+      // Quotes, a backslash and non-ASCII text survive the way to the database and back.
       items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1_250 }],
       total: 2_500,
       currency: 'EUR',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { encodeEvent } from '@orderflow/contracts';
 import { DomainError } from '@orderflow/domain';
 import type { EntityManager } from 'typeorm';
 import { ConcurrencyError, appendToStream, inTransaction, readLastEvent, readStream, startStream, withEventBatch } from '../src';
@@ -178,7 +179,12 @@ describe('inTransaction on the wire', () => {
     // No BEGIN, no COMMIT: the write alone, with its parameters (the extended protocol).
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatch(/^WITH w0 AS \(INSERT INTO events .* SELECT pg_notify\(\$\d+, \$\d+\)$/);
+    // Quotes, a backslash and non-ASCII text come back as they went in: the event, and its message to the byte.
     expect((await readStream(db.dataSource.manager, `order-${placed.subject}`)).events).toEqual([placed]);
+    const wire = encodeEvent(placed);
+    expect(await db.dataSource.query('SELECT message_key, headers, payload FROM outbox WHERE event_id = $1', [placed.id])).toEqual([
+      { message_key: wire.key, headers: wire.headers, payload: wire.value },
+    ]);
 
     const { sent: nothing } = await messagesOf(async () => undefined);
     expect(nothing).toEqual([]);

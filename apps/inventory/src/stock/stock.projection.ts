@@ -1,4 +1,4 @@
-import { unnestUpsert, upsertRow, type ProjectionRebuild } from '@orderflow/eventstore';
+import { recordsetUpsert, upsertRow, type ProjectionRebuild } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { evolveProduct, initialProduct, type CataloguedProduct, type ProductEvent, type ProductState } from './stock.decider';
 import { type StockView } from './stock.entity';
@@ -14,7 +14,7 @@ export async function projectProduct(tx: EntityManager, state: ProductState, eve
   await upsertRow(tx, stock, state.sku, stockRow(state, last));
 }
 
-const stock = unnestUpsert<StockView>('stock', 'sku', [
+const stock = recordsetUpsert<StockView>('stock', 'sku', [
   { name: 'sku', type: 'text', value: (r) => r.sku },
   { name: 'name', type: 'text', value: (r) => r.name },
   { name: 'unit_price', type: 'bigint', value: (r) => r.unitPrice },

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@orderflow/contracts';
-import { settleRow, unnestUpsert, upsertRow } from '@orderflow/eventstore';
+import { settleRow, recordsetUpsert, upsertRow } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import type { Product } from './product.entity';
 
@@ -42,7 +42,7 @@ export async function projectProductEvent(tx: EntityManager, event: ProductEvent
   await tx.query('UPDATE products SET available = $2, updated_at = $3 WHERE sku = $1 AND updated_at <= $3', [sku, event.data.available, updatedAt]);
 }
 
-const wholeRows = unnestUpsert<Product>('products', 'sku', [
+const wholeRows = recordsetUpsert<Product>('products', 'sku', [
   { name: 'sku', type: 'text', value: (p) => p.sku },
   { name: 'name', type: 'text', value: (p) => p.name },
   { name: 'unit_price', type: 'bigint', value: (p) => p.unitPrice },

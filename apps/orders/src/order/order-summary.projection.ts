@@ -1,4 +1,4 @@
-import { unnestUpsert, upsertRow } from '@orderflow/eventstore';
+import { recordsetUpsert, upsertRow } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { announcingOrders } from '../live/order-notifications';
 import type { OrderState } from './order.decider';
@@ -28,7 +28,7 @@ export async function projectSummary(tx: EntityManager, state: OrderState, now: 
 }
 
 // Announced in the same transaction on a PostgreSQL channel: live streams on every instance hear of it.
-const summaries = announcingOrders(unnestUpsert<OrderSummary>('order_summaries', 'order_id', [
+const summaries = announcingOrders(recordsetUpsert<OrderSummary>('order_summaries', 'order_id', [
   { name: 'order_id', type: 'text', value: (r) => r.orderId },
   { name: 'customer_id', type: 'text', value: (r) => r.customerId },
   { name: 'status', type: 'text', value: (r) => r.status },

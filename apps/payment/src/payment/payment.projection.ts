@@ -1,9 +1,9 @@
-import { unnestUpsert, upsertRow, type ProjectionRebuild } from '@orderflow/eventstore';
+import { recordsetUpsert, upsertRow, type ProjectionRebuild } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { paymentDecider, type PaymentEvent, type PaymentState } from './payment.decider';
 import { type PaymentView } from './payment.entity';
 
-const payments = unnestUpsert<PaymentView>('payments', 'order_id', [
+const payments = recordsetUpsert<PaymentView>('payments', 'order_id', [
   { name: 'order_id', type: 'text', value: (r) => r.orderId },
   { name: 'payment_id', type: 'text', value: (r) => r.paymentId },
   { name: 'status', type: 'text', value: (r) => r.status },

@@ -1,4 +1,4 @@
-import { unnestUpsert, upsertRow, type ProjectionRebuild } from '@orderflow/eventstore';
+import { recordsetUpsert, upsertRow, type ProjectionRebuild } from '@orderflow/eventstore';
 import type { EntityManager } from 'typeorm';
 import { shipmentDecider, type ShipmentEvent, type ShipmentState } from './shipment.decider';
 import { type ShipmentView } from './shipment.entity';
@@ -10,7 +10,7 @@ export async function project(tx: EntityManager, state: ShipmentState, now: Date
   await upsertRow(tx, shipments, state.orderId, shipmentRow(state, now));
 }
 
-const shipments = unnestUpsert<ShipmentView>('shipments', 'order_id', [
+const shipments = recordsetUpsert<ShipmentView>('shipments', 'order_id', [
   { name: 'order_id', type: 'text', value: (r) => r.orderId },
   { name: 'shipment_id', type: 'text', value: (r) => r.shipmentId },
   { name: 'status', type: 'text', value: (r) => r.status },
