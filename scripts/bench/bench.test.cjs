@@ -147,7 +147,7 @@ test('lagOf counts what each group still has to read', () => {
 
 test('options: defaults, overrides, and errors that name the option', () => {
   const d = parseOptions([]);
-  assert.deepEqual(d.rates, [50, 100, 200, 400, 800, 1600]);
+  assert.deepEqual(d.rates, [50, 100, 200, 400, 600, 1200]);
   assert.equal(d.seconds, 20);
   assert.equal(d.floorSeconds, 10);
   assert.deepEqual(d.floorRates, d.rates);

@@ -18,7 +18,9 @@ options:
                         sweep on each in turn, then one table and one plot
                         (compare.svg) comparing them; --budget applies to each
   --rates LIST          offered rates in orders/s, comma-separated, ascending
-                        (default 50,100,200,400,800,1600)
+                        (default 50,100,200,400,600,1200: steps up to about the
+                        capacity of a 2-core machine, then twice it, to show
+                        what happens above capacity)
   --seconds N           seconds of load per rate (default 20)
   --floor-rates LIST    rates for the floor sweep (default: the same as --rates)
   --floor-seconds N     seconds of load per floor rate (default: min(--seconds, 10))
@@ -45,7 +47,7 @@ See docs/benchmark.md for what each figure means.
 
 const DEFAULTS = {
   brokers: ['kafka'],
-  rates: [50, 100, 200, 400, 800, 1600],
+  rates: [50, 100, 200, 400, 600, 1200],
   seconds: 20,
   floorRates: undefined,
   floorSeconds: undefined,
