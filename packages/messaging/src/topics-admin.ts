@@ -54,10 +54,7 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[], replicatio
         if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
         created = [];
       }
-      await waitForLeaders(
-        admin,
-        missing.map((t) => t.topic),
-      );
+      await waitForLeaders(admin, missing.map((t) => t.topic));
     }
     await alignTopicConfigs(
       admin,
@@ -75,16 +72,28 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[], replicatio
  * metadata record: under load that failed boots. Wait for both, within `timeoutMs`.
  */
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  await pollUntil(timeoutMs, async () => {
     try {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
-      if (metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      return metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) || `the leaders of ${topics.join(', ')}`;
     } catch (error) {
       const type = (error as { type?: string }).type;
       if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+      return `the leaders of ${topics.join(', ')}`;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the leaders of ${topics.join(', ')}`);
+  });
+}
+
+/**
+ * Asks `check` every 100 ms until it answers true; past `timeoutMs`, fails with what
+ * its last answer said was still missing.
+ */
+async function pollUntil(timeoutMs: number, check: () => Promise<true | string>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const missing = await check();
+    if (missing === true) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${missing}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -102,9 +111,7 @@ async function alignTopicConfigs(admin: Admin, topics: TopicSpec[]): Promise<voi
     const current = resources.find((r) => r.resourceName === t.topic)?.configEntries ?? [];
     if (!differsFrom(t, current)) return [];
     const setOnTopic = Object.fromEntries(
-      current
-        .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && !e.isSensitive)
-        .map((e) => [e.configName, e.configValue]),
+      current.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && !e.isSensitive).map((e) => [e.configName, e.configValue]),
     );
     const merged = { ...setOnTopic, ...t.config };
     return [
@@ -117,10 +124,7 @@ async function alignTopicConfigs(admin: Admin, topics: TopicSpec[]): Promise<voi
   });
   if (changes.length === 0) return;
   await admin.alterConfigs({ validateOnly: false, resources: changes });
-  await waitForConfigs(
-    admin,
-    topics.filter((t) => changes.some((c) => c.name === t.topic)),
-  );
+  await waitForConfigs(admin, topics.filter((t) => changes.some((c) => c.name === t.topic)));
 }
 
 const describedConfigs = async (admin: Admin, topics: readonly TopicSpec[]) =>
@@ -141,17 +145,11 @@ const differsFrom = (spec: TopicSpec, current: readonly { configName: string; co
  * values, so that ensureTopics returns only with the configuration in effect.
  */
 async function waitForConfigs(admin: Admin, topics: TopicSpec[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  await pollUntil(timeoutMs, async () => {
     const resources = await describedConfigs(admin, topics);
     const pending = topics.filter((t) => differsFrom(t, resources.find((r) => r.resourceName === t.topic)?.configEntries ?? []));
-    if (pending.length === 0) return;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for the configuration of ${pending.map((t) => t.topic).join(', ')} to take effect`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return pending.length === 0 || `the configuration of ${pending.map((t) => t.topic).join(', ')} to take effect`;
+  });
 }
 
 /**
