@@ -419,10 +419,44 @@ class BrokerSweep {
       const servicePids = () => Object.fromEntries(SERVICES.map((s) => [s, cluster.services[s].pid]));
       const databases = SERVICES.map((s) => cluster.databaseOf(s));
       const progress = progressPrinter(this.several ? `[${label}] ` : '');
+      const loadgen = new Child(join(__dirname, 'bench/loadgen.cjs'), [], {
+        name: 'load generator',
+        onProgress: (p) =>
+          progress(
+            `sent ${p.sent}/${p.total}, accepted ${p.accepted}, refused ${p.refused}, in flight ${p.inFlight}${p.queued ? `, queued for a socket ${p.queued}` : ''}`,
+          ),
+      });
+      children.push(loadgen);
+      await loadgen.ready;
+      let nextOrder = 0;
+      let lastLoadEndedAt = Date.now();
+      const allAccepted = [];
+
+      // ── warm-up ─────────────────────────────────────────────────────────────
+      // A new Node process compiles its hot code during its first minute (TurboFan took
+      // up to a fifth of a core per service): measured as part of the first rates, that
+      // start-up cost made them look slower than the same rate a minute later. It is
+      // shown here, on its own, and the sweep measures processes that are warm.
+      if (options.warmupSeconds > 0) {
+        out(
+          `\n── ${label}: warm-up at ${options.warmupRate} orders/s for ${options.warmupSeconds} s, not in the table (${elapsed(startedAt)} into its run)`,
+        );
+        const step = await systemStep({
+          rate: options.warmupRate,
+          seconds: options.warmupSeconds,
+          firstNumber: nextOrder,
+          drainTimeoutMs: options.drainTimeout * 1000,
+        });
+        nextOrder += step.offered;
+        results.warmup = step;
+        printStep(step, SERVICES, label);
+      }
 
       // ── idle ────────────────────────────────────────────────────────────────
       if (options.idleSeconds > 0) {
-        out(`\n── idle CPU of the services over ${options.idleSeconds} s (after start-up and seeding, before any load)`);
+        out(
+          `\n── idle CPU of the services over ${options.idleSeconds} s (after start-up, seeding${options.warmupSeconds > 0 ? ' and the warm-up' : ''}; before the sweep)`,
+        );
         const a = cpuSnapshot({ pids: servicePids, postmaster, broker: brokerPid });
         // Commits while idle are read over the second half only: the seeding's statistics may
         // still be flushed during the first (an idle backend holds them back up to 10 s).
@@ -457,17 +491,12 @@ class BrokerSweep {
 
       // ── system sweep ────────────────────────────────────────────────────────
       const floorReserveS =
-        isKafka && options.floor ? Math.min(options.floorRates.length, 3) * (options.floorSeconds + 8) + 20 : 0;
+        isKafka && options.floor
+          ? Math.min(options.floorRates.length, 3) * (options.floorSeconds + 8) +
+            (options.floorWarmupSeconds > 0 ? options.floorWarmupSeconds + 8 : 0) +
+            20
+          : 0;
       const sweepDeadline = deadline - (floorReserveS + QUIET_RESERVE_S + CLEANUP_RESERVE_S) * 1000;
-      const loadgen = new Child(join(__dirname, 'bench/loadgen.cjs'), [], {
-        name: 'load generator',
-        onProgress: (p) =>
-          progress(
-            `sent ${p.sent}/${p.total}, accepted ${p.accepted}, refused ${p.refused}, in flight ${p.inFlight}${p.queued ? `, queued for a socket ${p.queued}` : ''}`,
-          ),
-      });
-      children.push(loadgen);
-      await loadgen.ready;
 
       // What the broker holds: Kafka's end offsets and committed offsets (the floor copies them), else the transport's lag.
       const brokerCounts = async () =>
@@ -482,11 +511,8 @@ class BrokerSweep {
         queries: events.db.queries,
         ...(await brokerCounts()),
       };
-      let nextOrder = 0;
-      let lastLoadEndedAt = Date.now();
       let stopReason;
       let acceptedTotal = 0;
-      const allAccepted = [];
       for (const rate of options.rates) {
         if (stopReason) {
           results.system.push({ rate, skipped: stopReason });
@@ -511,7 +537,7 @@ class BrokerSweep {
         if (shouldStop(results.system.filter((s) => !s.skipped))) stopReason = 'two consecutive rates not sustained';
       }
 
-      async function systemStep({ rate, firstNumber, drainTimeoutMs }) {
+      async function systemStep({ rate, seconds = options.seconds, firstNumber, drainTimeoutMs }) {
         const pgBefore = await pgCounters(stats, databases);
         const queriesBefore = events.db.queries;
         const startPos = await events.maxPosition();
@@ -527,7 +553,7 @@ class BrokerSweep {
           url: cluster.url('orders'),
           tokens,
           rate,
-          seconds: options.seconds,
+          seconds,
           firstNumber,
           sockets: options.sockets,
           timeoutMs: HTTP_TIMEOUT_MS,
@@ -583,7 +609,7 @@ class BrokerSweep {
         const requests = requestDelta(reqBefore, reqAfter);
         return {
           rate,
-          seconds: options.seconds,
+          seconds,
           offered: r.sent,
           accepted,
           statusCounts: r.statusCounts,
@@ -751,6 +777,15 @@ class BrokerSweep {
         await floorRig.setup();
         let floorStop;
         const floorDeadline = deadline - CLEANUP_RESERVE_S * 1000;
+        if (options.floorWarmupSeconds > 0) {
+          out(
+            `\n── floor warm-up at ${options.warmupRate} orders/s for ${options.floorWarmupSeconds} s, not in the table (${elapsed(startedAt)} into the run)`,
+          );
+          const step = await floorRig.step(options.warmupRate, options.floorWarmupSeconds, options.drainTimeout * 1000);
+          endProgress();
+          results.floor.warmup = step;
+          printStep(step, ['producer', 'consumers'], label);
+        }
         for (const rate of options.floorRates) {
           if (floorStop) {
             results.floor.steps.push({ rate, skipped: floorStop });

@@ -168,6 +168,23 @@ test('options: defaults, overrides, and errors that name the option', () => {
   assert.throws(() => parseOptions(['--rates']), /--rates/);
 });
 
+test('options: a warm-up of 20 s at 200 orders/s by default, the floor\'s at most 10 s, 0 skipping both', () => {
+  const d = parseOptions([]);
+  assert.equal(d.warmupSeconds, 20);
+  assert.equal(d.warmupRate, 200);
+  assert.equal(d.floorWarmupSeconds, 10);
+  const off = parseOptions(['--warmup-seconds', '0']);
+  assert.equal(off.warmupSeconds, 0);
+  assert.equal(off.floorWarmupSeconds, 0);
+  assert.equal(parseOptions(['--warmup-seconds=5', '--warmup-rate', '50']).floorWarmupSeconds, 5);
+  assert.throws(() => parseOptions(['--warmup-rate', '0']), /--warmup-rate needs a positive number/);
+  assert.throws(() => parseOptions(['--warmup-seconds', '-3']), /--warmup-seconds needs a non-negative number/);
+  const budget = { budget: 10_000, idleSeconds: 0 };
+  const withWarmup = expectedSeconds({ ...parseOptions(['--no-floor']), ...budget }).typical;
+  const without = expectedSeconds({ ...parseOptions(['--no-floor', '--warmup-seconds', '0']), ...budget }).typical;
+  assert.ok(withWarmup - without >= 20, `the estimate counts the warm-up (${withWarmup} vs ${without} s)`);
+});
+
 test('options: --broker takes one broker, a list or all, kafka by default', () => {
   assert.deepEqual(parseOptions([]).brokers, ['kafka']);
   assert.deepEqual(parseOptions(['--broker', 'sqs']).brokers, ['sqs']);

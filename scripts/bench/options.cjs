@@ -25,10 +25,16 @@ options:
   --floor-rates LIST    rates for the floor sweep (default: the same as --rates)
   --floor-seconds N     seconds of load per floor rate (default: min(--seconds, 10))
   --idle-seconds N      idle CPU measurement before the load, 0 skips it (default 20)
+  --warmup-seconds N    load at --warmup-rate before the sweep (and, shorter, before
+                        the floor's), reported on its own line and left out of the
+                        table: a new Node process spends its first minute compiling
+                        its hot code, which is start-up, not capacity; 0 skips it
+                        (default 20; the floor's is min(N, 10))
+  --warmup-rate N       orders/s of the warm-up (default 200)
   --drain-timeout N     seconds to wait after the last send for the step's
                         orders to become terminal before giving up (default 30)
   --budget N            seconds the whole run may take; rates that would not fit
-                        are skipped and reported (default 330)
+                        are skipped and reported (default 340)
   --sockets N           keep-alive connections of the load generator (default 256)
   --no-floor            skip the floor sweep
   --tracing             run the services with OpenTelemetry tracing on (every order
@@ -52,8 +58,10 @@ const DEFAULTS = {
   floorRates: undefined,
   floorSeconds: undefined,
   idleSeconds: 20,
+  warmupSeconds: 20,
+  warmupRate: 200,
   drainTimeout: 30,
-  budget: 330,
+  budget: 340,
   sockets: 256,
   floor: true,
   tracing: false,
@@ -110,6 +118,8 @@ const VALUED = {
   seconds: (raw) => ({ seconds: positiveNumber('seconds', raw) }),
   'floor-seconds': (raw) => ({ floorSeconds: positiveNumber('floor-seconds', raw) }),
   'idle-seconds': (raw) => ({ idleSeconds: positiveNumber('idle-seconds', raw, { allowZero: true }) }),
+  'warmup-seconds': (raw) => ({ warmupSeconds: positiveNumber('warmup-seconds', raw, { allowZero: true }) }),
+  'warmup-rate': (raw) => ({ warmupRate: positiveNumber('warmup-rate', raw) }),
   'drain-timeout': (raw) => ({ drainTimeout: positiveNumber('drain-timeout', raw) }),
   budget: (raw) => ({ budget: positiveNumber('budget', raw) }),
   sockets: (raw) => ({ sockets: positiveNumber('sockets', raw, { integer: true }) }),
@@ -140,6 +150,7 @@ function parseOptions(argv) {
   }
   options.floorRates ??= options.rates;
   options.floorSeconds ??= Math.min(options.seconds, 10);
+  options.floorWarmupSeconds = Math.min(options.warmupSeconds, 10);
   return options;
 }
 
@@ -157,8 +168,11 @@ function expectedSeconds(options) {
   for (const broker of options.brokers) {
     let s = ESTIMATE.start + options.idleSeconds + ESTIMATE.quiet;
     s += options.rates.length * (options.seconds + ESTIMATE.perStep);
-    if (broker === 'kafka' && options.floor)
+    if (options.warmupSeconds > 0) s += options.warmupSeconds + ESTIMATE.perStep;
+    if (broker === 'kafka' && options.floor) {
       s += ESTIMATE.floorSetUp + options.floorRates.length * (options.floorSeconds + ESTIMATE.perFloorStep);
+      if (options.floorWarmupSeconds > 0) s += options.floorWarmupSeconds + ESTIMATE.perFloorStep;
+    }
     typical += Math.min(s, options.budget);
   }
   return { typical, atMost: options.brokers.length * (options.budget + ESTIMATE.start) };
