@@ -49,7 +49,8 @@ const {
   OrderEvents,
   pgCounters,
   diffCounters,
-  scrapeBrokerRequests,
+  scrapeServiceMetrics,
+  consumerBusy,
   requestDelta,
   topicEnds,
   groupOffsets,
@@ -541,7 +542,7 @@ class BrokerSweep {
         const pgBefore = await pgCounters(stats, databases);
         const queriesBefore = events.db.queries;
         const startPos = await events.maxPosition();
-        const reqBefore = await Promise.all(SERVICES.map((s) => scrapeBrokerRequests(cluster.url(s))));
+        const scrapedBefore = await Promise.all(SERVICES.map((s) => scrapeServiceMetrics(cluster.url(s))));
         // A shared broker may have been restarted by someone else's test since the last step.
         brokerPid = findBrokerPid(broker, address.port, REPO_ROOT) ?? brokerPid;
         const cpuBefore = cpuSnapshot({
@@ -579,7 +580,7 @@ class BrokerSweep {
         await sleep(1_500); // PostgreSQL flushes a backend's statistics at most once a second
         const pgAfter = await pgCounters(stats, databases);
         const ownQueries = events.db.queries - queriesBefore;
-        const reqAfter = await Promise.all(SERVICES.map((s) => scrapeBrokerRequests(cluster.url(s))));
+        const scrapedAfter = await Promise.all(SERVICES.map((s) => scrapeServiceMetrics(cluster.url(s))));
         const rss = Object.fromEntries(SERVICES.map((s) => [s, rssMb(cluster.services[s].pid)]));
         const brokerRss = rssMb(brokerPid);
 
@@ -606,7 +607,10 @@ class BrokerSweep {
         const split = Object.fromEntries([...SERVICES, 'postgres', 'broker'].map((k) => [k, cpu.ms[k]]));
         const total = Object.values(split).reduce((n, v) => n + (v ?? 0), 0);
         const pg = diffCounters(pgBefore, pgAfter);
-        const requests = requestDelta(reqBefore, reqAfter);
+        const requests = requestDelta(
+          scrapedBefore.map((m) => m.requests),
+          scrapedAfter.map((m) => m.requests),
+        );
         return {
           rate,
           seconds,
@@ -648,6 +652,7 @@ class BrokerSweep {
             requests && accepted > 0
               ? { ...requestsPerOrder(requests.byApi, accepted), servicesReporting: requests.services }
               : undefined,
+          consumerBusy: consumerBusy(SERVICES, scrapedBefore, scrapedAfter, cpu.wallMs),
           brokerPid,
           brokerRssMb: brokerRss,
           rssMb: rss,
@@ -961,6 +966,14 @@ function printStep(s, processes, brokerName) {
   out(
     `   per order: ${fmt(s.pg.commitsPerOrder, 2)} PG commits, ${fmt(s.pg.rowsPerOrder, 2)} rows written; ${brokerName} requests ${requests}`,
   );
+  if (s.consumerBusy) {
+    const pct = (x) => fmt(x * 100, 0);
+    out(
+      `   consumers busy, share of the step (load/handle/write): ${Object.entries(s.consumerBusy)
+        .map(([k, b]) => `${k} ${pct(b.busy)} % (${pct(b.load)}/${pct(b.handle)}/${pct(b.write)})`)
+        .join(', ')}`,
+    );
+  }
   if (s.rssMb)
     out(
       `   RSS: ${Object.entries(s.rssMb)

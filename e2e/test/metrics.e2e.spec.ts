@@ -114,6 +114,9 @@ describe('consumer lag and outbox backlog metrics', () => {
     expect(http.filter((s) => /[0-9a-f]{8}-[0-9a-f]{4}/.test(s.labels['route'] ?? ''))).toEqual([]);
     const lifetime = (await scrape('orders')).find((s) => s.name === 'orderflow_order_lifetime_seconds_count' && s.labels['status'] === 'COMPLETED');
     expect(lifetime?.value).toBeGreaterThanOrEqual(1);
+    // Payment handled the OrderPlaced: its units of work spent time loading, in the handler, and writing.
+    const phases = (await scrape('payment')).filter((s) => s.name === 'orderflow_consumer_batch_phase_seconds_total');
+    expect(Object.fromEntries(phases.map((s) => [s.labels['phase'], s.value > 0]))).toEqual({ load: true, handle: true, write: true });
   });
 
   it('shows a stopped consumer’s lag rising while orders are placed, and back to 0 once it catches up', async () => {

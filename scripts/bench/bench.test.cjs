@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { hopTimes, percentile, latencySummary, sustainedVerdict, maxSustained, shouldStop, perOrder } = require('./stats.cjs');
 const { deriveFloorWork, messagesOfOrder, WorkCredit } = require('./floor-work.cjs');
-const { parseBrokerRequests, requestDelta, lagOf } = require('./observe.cjs');
+const { parseBrokerRequests, parseBatchPhases, consumerBusy, requestDelta, lagOf } = require('./observe.cjs');
 const { parseOptions, OptionError, expectedSeconds } = require('./options.cjs');
 const { renderSvg, table } = require('./report.cjs');
 const { orderNumber, SKUS } = require('./workload.cjs');
@@ -139,6 +139,27 @@ test('requestDelta sums a step over the services that reported at both ends', ()
   const after = [{ publish: 15, ack: 6, consume: 3 }, { publish: 99 }, { publish: 2 }];
   assert.deepEqual(requestDelta(before, after), { byApi: { publish: 6, ack: 2, consume: 3 }, services: 2 });
   assert.equal(requestDelta([undefined], [{ publish: 1 }]), undefined);
+});
+
+test('parseBatchPhases reads the seconds per phase, undefined when the service does not export them', () => {
+  const text = [
+    '# TYPE orderflow_consumer_batch_phase_seconds_total counter',
+    'orderflow_consumer_batch_phase_seconds_total{phase="load",service="orders"} 2.5',
+    'orderflow_consumer_batch_phase_seconds_total{phase="handle",service="orders"} 0.5',
+    'orderflow_consumer_batch_phase_seconds_total{service="orders",phase="write"} 4',
+    'orderflow_consumer_batch_size_count{service="orders"} 7',
+  ].join('\n');
+  assert.deepEqual(parseBatchPhases(text), { load: 2.5, handle: 0.5, write: 4 });
+  assert.equal(parseBatchPhases('orderflow_consumer_batch_size_count 7\n'), undefined);
+});
+
+test('consumerBusy is each consumer\'s share of the step by phase, for services that reported at both ends', () => {
+  const at = (load, handle, write) => ({ phases: { load, handle, write } });
+  const busy = consumerBusy(['orders', 'payment', 'shipping'], [at(1, 1, 1), at(0, 0, 0), undefined], [at(6, 2, 11), at(1, 0, 1), at(1, 1, 1)], 20_000);
+  assert.deepEqual(Object.keys(busy), ['orders', 'payment']);
+  assert.deepEqual(busy.orders, { busy: 0.8, load: 0.25, handle: 0.05, write: 0.5 });
+  assert.equal(busy.payment.busy, 0.1);
+  assert.equal(consumerBusy(['orders'], [{}], [{}], 1000), undefined);
 });
 
 test('lagOf counts what each group still has to read', () => {

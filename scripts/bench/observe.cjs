@@ -153,13 +153,54 @@ function parseBrokerRequests(text) {
   return found ? byApi : undefined;
 }
 
-async function scrapeBrokerRequests(url) {
+const PHASES_METRIC = 'orderflow_consumer_batch_phase_seconds_total';
+
+/**
+ * Seconds the service's consumer spent in each phase of its units of work
+ * (`orderflow_consumer_batch_phase_seconds_total{phase="load|handle|write"}`),
+ * undefined when the service does not export it.
+ */
+function parseBatchPhases(text) {
+  let found = false;
+  const phases = { load: 0, handle: 0, write: 0 };
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(PHASES_METRIC)) continue;
+    const m = /^\w+\{([^}]*)\}\s+(\S+)/.exec(line);
+    const phase = m && /(?:^|,)\s*phase="([^"]*)"/.exec(m[1])?.[1];
+    if (!phase || !(phase in phases)) continue;
+    found = true;
+    phases[phase] += Number(m[2]);
+  }
+  return found ? phases : undefined;
+}
+
+/** What the bench reads from a service's /metrics: { requests, phases }, each undefined when absent or unreachable. */
+async function scrapeServiceMetrics(url) {
   try {
     const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
-    return response.ok ? parseBrokerRequests(await response.text()) : undefined;
+    if (!response.ok) return { requests: undefined, phases: undefined };
+    const text = await response.text();
+    return { requests: parseBrokerRequests(text), phases: parseBatchPhases(text) };
   } catch {
-    return undefined;
+    return { requests: undefined, phases: undefined };
   }
+}
+
+/**
+ * Share of `wallMs` each service's consumer was busy, and in which phase:
+ * { service: { busy, load, handle, write } } as fractions, for the services that reported at both ends.
+ */
+function consumerBusy(services, before, after, wallMs) {
+  const busy = {};
+  for (let i = 0; i < services.length; i++) {
+    const a = before[i]?.phases;
+    const b = after[i]?.phases;
+    if (!a || !b || !(wallMs > 0)) continue;
+    const share = (phase) => Math.max(0, (b[phase] - a[phase]) * 1000) / wallMs;
+    const entry = { load: share('load'), handle: share('handle'), write: share('write') };
+    busy[services[i]] = { busy: entry.load + entry.handle + entry.write, ...entry };
+  }
+  return Object.keys(busy).length ? busy : undefined;
 }
 
 /**
@@ -240,7 +281,9 @@ module.exports = {
   pgCounters,
   diffCounters,
   parseBrokerRequests,
-  scrapeBrokerRequests,
+  parseBatchPhases,
+  scrapeServiceMetrics,
+  consumerBusy,
   requestDelta,
   topicEnds,
   groupOffsets,

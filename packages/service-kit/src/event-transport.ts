@@ -15,7 +15,7 @@ import {
   type Subscriber,
   type Transport,
 } from '@orderflow/messaging';
-import type { Metrics } from './metrics';
+import type { BatchPhase, Metrics } from './metrics';
 import { eventLogFields } from './service-logger';
 import { SpanKind, contextOf, endSpan, messagingSystem, startSpan, traceparentOf, tracingEnabled, withSpan } from './tracing';
 import type { Span } from '@opentelemetry/api';
@@ -132,10 +132,15 @@ export class BrokerEventTransport extends Server implements CustomTransportStrat
     let current: number | undefined;
     // One consumer span per handled event, ended once the batch's transaction has settled.
     const spans = tracingEnabled() ? new Map<number, Span>() : undefined;
+    // Where the unit of work's time goes, over every attempt: loading, handlers, and the rest (writes, COMMIT).
+    const started = performance.now();
+    let load = 0;
+    let handle = 0;
     try {
       await inTransaction(dataSource, (tx) =>
         withEventBatch(tx, async () => {
           current = undefined;
+          const attempt = performance.now();
           // One statement claims the batch in the inbox and reads the streams it needs
           // (those of an event delivered again are read too, and not used).
           const { streamsOf, lastEventsOf, recordedIn } = this.options;
@@ -146,6 +151,8 @@ export class BrokerEventTransport extends Server implements CustomTransportStrat
             streams: [...(streamsOf ? handled.flatMap(({ event }) => streamsOf(event)) : []), ...recorded.filter((s) => s !== undefined)],
             ...(lastEventsOf ? { lastEvents: handled.flatMap(({ event }) => lastEventsOf(event)) } : {}),
           });
+          const loaded = performance.now();
+          load += loaded - attempt;
           for (const [index, { event, delivery }] of events.entries()) {
             const stream = recorded[index];
             const id = event.id.toLowerCase();
@@ -167,13 +174,23 @@ export class BrokerEventTransport extends Server implements CustomTransportStrat
           }
           // What the batch decided is written now: a failure here is the batch's, not one event's.
           current = undefined;
+          handle += performance.now() - loaded;
         }),
       );
     } catch (error) {
       if (spans) for (const [index, span] of spans) endSpan(span, index === current ? error : new Error('rolled back with its batch'));
       throw new BatchFailure(current, error);
+    } finally {
+      this.countPhases(load, handle, performance.now() - started - load - handle);
     }
     if (spans) for (const span of spans.values()) endSpan(span);
+  }
+
+  private countPhases(loadMs: number, handleMs: number, writeMs: number): void {
+    const { batchPhaseSeconds } = this.options.metrics;
+    batchPhaseSeconds.inc({ phase: 'load' satisfies BatchPhase }, loadMs / 1000);
+    batchPhaseSeconds.inc({ phase: 'handle' satisfies BatchPhase }, handleMs / 1000);
+    batchPhaseSeconds.inc({ phase: 'write' satisfies BatchPhase }, writeMs / 1000);
   }
 
   private async invoke(handler: NonNullable<ReturnType<Server['getHandlerByPattern']>>, event: AnyEvent, ctx: EventContext): Promise<void> {

@@ -13,6 +13,14 @@ export interface MetricSources {
   consumerLag?: () => Promise<PartitionLag[]>;
 }
 
+/**
+ * The phases of a consumer's unit of work: `load` claims the batch in the inbox
+ * and reads the streams it needs (one statement, with BEGIN), `handle` runs the
+ * handlers in memory, `write` sends what they decided and commits.
+ */
+export const BATCH_PHASES = ['load', 'handle', 'write'] as const;
+export type BatchPhase = (typeof BATCH_PHASES)[number];
+
 /** Prometheus metrics of one service process, served at GET /metrics. */
 export class Metrics {
   readonly registry = new Registry();
@@ -24,6 +32,7 @@ export class Metrics {
   readonly brokerRequests: Counter<'client' | 'api'>;
   readonly batchSize: Histogram;
   readonly batchSeconds: Histogram;
+  readonly batchPhaseSeconds: Counter<'phase'>;
   readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
   readonly eventRetries: Counter<'type'>;
 
@@ -68,6 +77,14 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
     });
+    this.batchPhaseSeconds = new Counter({
+      name: 'orderflow_consumer_batch_phase_seconds_total',
+      help: `Time the consumer's units of work spent in each phase (${BATCH_PHASES.join(', ')}): over a minute, how busy the consumer is and with what`,
+      labelNames: ['phase'],
+      registers: [this.registry],
+    });
+    // Every phase is exported from the start, at 0: a rate over the first minute needs a starting point.
+    for (const phase of BATCH_PHASES) this.batchPhaseSeconds.inc({ phase }, 0);
     this.eventRetries = new Counter({
       name: 'orderflow_event_retries_total',
       help: 'Times a failed event (or the batch it failed in) was tried again, by event type',
