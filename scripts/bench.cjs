@@ -435,9 +435,9 @@ class BrokerSweep {
 
       // ── warm-up ─────────────────────────────────────────────────────────────
       // A new Node process compiles its hot code during its first minute (TurboFan took
-      // up to a fifth of a core per service): measured as part of the first rates, that
-      // start-up cost made them look slower than the same rate a minute later. It is
-      // shown here, on its own, and the sweep measures processes that are warm.
+      // up to half a core, in orders): measured as part of the first rates, that start-up
+      // cost made them look slower than the same rate a minute later. It is shown here,
+      // on its own, and the sweep measures processes that are warm.
       if (options.warmupSeconds > 0) {
         out(
           `\n── ${label}: warm-up at ${options.warmupRate} orders/s for ${options.warmupSeconds} s, not in the table (${elapsed(startedAt)} into its run)`,
