@@ -71,6 +71,13 @@ export interface OutboxRelayOptions {
    * meanwhile publishes those rows again, which consumers absorb (inbox). Default 100 ms.
    */
   deleteDelayMs?: number;
+  /**
+   * The shortest time between the starts of two passes woken by commits: commits
+   * within it are published together by the pass that follows, so under load there
+   * are fewer, larger reads and produce requests, for at most this much more
+   * latency; a commit after a pause is published at once. 0 turns it off. Default 10 ms.
+   */
+  minPassIntervalMs?: number;
   logger?: RelayLogger;
   /** Called after each published batch, e.g. to count it in metrics. */
   onPublished?: (count: number) => void;
@@ -78,16 +85,26 @@ export interface OutboxRelayOptions {
   onParked?: (message: ParkedMessage) => void;
 }
 
-type Settings = Required<Pick<OutboxRelayOptions, 'batchSize' | 'maxBatchBytes' | 'lockRetryMs' | 'listenRetryMs' | 'maxBackoffMs' | 'deleteDelayMs'>>;
+type Settings = Required<
+  Pick<OutboxRelayOptions, 'batchSize' | 'maxBatchBytes' | 'lockRetryMs' | 'listenRetryMs' | 'maxBackoffMs' | 'deleteDelayMs' | 'minPassIntervalMs'>
+>;
 
-const DEFAULTS: Settings = { batchSize: 500, maxBatchBytes: 900_000, lockRetryMs: 200, listenRetryMs: 1_000, maxBackoffMs: 5_000, deleteDelayMs: 100 };
+const DEFAULTS: Settings = {
+  batchSize: 500,
+  maxBatchBytes: 900_000,
+  lockRetryMs: 200,
+  listenRetryMs: 1_000,
+  maxBackoffMs: 5_000,
+  deleteDelayMs: 100,
+  minPassIntervalMs: 10,
+};
 
 function settingsOf(options: OutboxRelayOptions): Settings {
   const settings = { ...DEFAULTS };
   for (const name of Object.keys(DEFAULTS) as (keyof Settings)[]) {
     const value = options[name];
     if (value === undefined) continue;
-    const least = 1;
+    const least = name === 'minPassIntervalMs' ? 0 : 1;
     if (!Number.isInteger(value) || value < least) throw new RangeError(`OutboxRelay: ${name} must be an integer >= ${least} (got ${value})`);
     settings[name] = value;
   }
@@ -155,6 +172,10 @@ export class OutboxRelay {
   private stopped = true;
   private failures = 0;
   private pendingWake = false;
+  /** When the last pass started (`performance.now()`), for `minPassIntervalMs`. */
+  private lastPassAt = -Infinity;
+  /** A woken pass waits for `minPassIntervalMs` to run out: later wakes ride with it. */
+  private wakeDeferred = false;
   /**
    * This process committed outbox rows that no pass of this relay has read since:
    * while another instance holds the lock, they are passed on to it by notification.
@@ -225,7 +246,15 @@ export class OutboxRelay {
       this.pendingWake = true;
       return;
     }
-    this.schedule(0);
+    const wait = this.untilIntervalEnds();
+    if (wait > 0 && this.wakeDeferred) return;
+    this.wakeDeferred = wait > 0;
+    this.schedule(wait);
+  }
+
+  /** Milliseconds until a pass may start again under `minPassIntervalMs` (0: now). */
+  private untilIntervalEnds(): number {
+    return Math.max(0, this.lastPassAt + this.settings.minPassIntervalMs - performance.now());
   }
 
   /** Stops and waits for the batch in flight, so nothing is half-published at shutdown. */
@@ -381,6 +410,7 @@ export class OutboxRelay {
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      this.wakeDeferred = false;
       this.running = this.pass().finally(() => {
         this.running = undefined;
       });
@@ -391,6 +421,7 @@ export class OutboxRelay {
     let next: number | undefined;
     try {
       this.pendingWake = false;
+      this.lastPassAt = performance.now();
       const sent = await this.drainIfFree(true);
       if (sent === 'busy') {
         // Another instance publishes: pass our commits on to it, and look again now and
@@ -401,7 +432,7 @@ export class OutboxRelay {
         this.busyPasses = 0;
         if (this.failures > 0) this.options.logger?.log(`outbox relay recovered; published ${sent} waiting event(s)`);
         this.failures = 0;
-        if (this.pendingWake) next = 0;
+        if (this.pendingWake) next = this.untilIntervalEnds();
       }
     } catch (error) {
       this.failures++;

@@ -363,6 +363,8 @@ describe('OutboxRelay.drain with a publish report', () => {
     expect(() => new OutboxRelay(db.dataSource, { publish, batchSize: 0 })).toThrow('batchSize must be an integer >= 1');
     expect(() => new OutboxRelay(db.dataSource, { publish, maxBatchBytes: 1.5 })).toThrow('maxBatchBytes must be an integer >= 1');
     expect(() => new OutboxRelay(db.dataSource, { publish, lockRetryMs: 0 })).toThrow('lockRetryMs must be an integer >= 1');
+    expect(() => new OutboxRelay(db.dataSource, { publish, minPassIntervalMs: -1 })).toThrow('minPassIntervalMs must be an integer >= 0');
+    expect(() => new OutboxRelay(db.dataSource, { publish, minPassIntervalMs: 0 })).not.toThrow();
   });
 });
 
@@ -553,6 +555,21 @@ describe('OutboxRelay.start', () => {
     await waitFor(() => sink.eventIds().includes(second.id), { timeoutMs: 2_000, what: 'the woken pass' });
     expect(sink.eventIds()).toEqual([first.id, second.id]);
     expect(passes).toBe(2);
+  });
+
+  it('publishes the commits made within minPassIntervalMs of a pass together, with the pass that follows it', async () => {
+    const sink = capture();
+    const r = relay({ minPassIntervalMs: 500, publish: sink.publish });
+    r.start();
+    const first = orderPlaced();
+    await appendCommitted(first);
+    await waitFor(() => sink.eventIds().includes(first.id), { what: 'the first pass' });
+    // Three commits right after it: each wakes the relay, and one pass publishes them, once the interval ran out.
+    const next = [orderPlaced(), orderPlaced(), orderPlaced()];
+    for (const event of next) await appendCommitted(event);
+    await waitFor(() => sink.eventIds().length === 4, { timeoutMs: 3_000, what: 'the deferred pass' });
+    expect(sink.eventIds()).toEqual([first, ...next].map((e) => e.id));
+    expect(sink.batches.map((b) => b.length)).toEqual([1, 3]);
   });
 
   it("publishes another process's commit, woken by its notification", async () => {

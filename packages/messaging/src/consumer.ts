@@ -118,6 +118,8 @@ export class EventConsumer {
   private readonly processor: BatchProcessor;
   /** Partition batches of the current fetch waiting to be handled together. */
   private gathering: { payload: EachBatchPayload; items: Item[]; done: Deferred }[] = [];
+  /** When the last unit of work started (`performance.now()`), for `minBatchIntervalMs`. */
+  private lastStartedAt = -Infinity;
   private readonly offsets: OffsetCommitter;
 
   constructor(
@@ -209,11 +211,17 @@ export class EventConsumer {
     const items = payload.batch.messages.map((message) => this.sortOut(topic, partition, message));
     const done = deferred();
     this.gathering.push({ payload, items, done });
-    if (this.gathering.length === 1) setImmediate(() => void this.handleGathered());
+    if (this.gathering.length === 1) {
+      // The partitions of this fetch arrive in the same turn; a unit of work starts no sooner than minBatchIntervalMs after the last.
+      const wait = this.lastStartedAt + this.processor.settings.minBatchIntervalMs - performance.now();
+      if (wait > 0) setTimeout(() => void this.handleGathered(), wait);
+      else setImmediate(() => void this.handleGathered());
+    }
     return done.promise;
   }
 
   private async handleGathered(): Promise<void> {
+    this.lastStartedAt = performance.now();
     const members = this.gathering;
     this.gathering = [];
     if (members.length > 1) {

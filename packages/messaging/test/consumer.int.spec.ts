@@ -115,6 +115,35 @@ describe('EventConsumer', () => {
     expect(requests.filter((api) => api === 'OffsetCommit')).toHaveLength(2);
   });
 
+  it('starts a unit of work no sooner than minBatchIntervalMs after the last: what arrives meanwhile comes together', async () => {
+    const orderId = `order-${randomUUID()}`;
+    const batches: { at: number; ids: string[] }[] = [];
+    const { publisher, consumer } = await consumerOf({
+      minBatchIntervalMs: 1_000,
+      handleBatch: async (batch) => {
+        batches.push({ at: performance.now(), ids: batch.map(({ event }) => event.id) });
+      },
+    });
+    await consumer.start();
+    const first = orderPlaced(orderId);
+    await publisher.send([wire(first)]);
+    await waitFor(() => batches.length === 1, { what: 'the first batch' });
+    // Four events sent one at a time right after it: handled together once the interval ran out.
+    const next = Array.from({ length: 4 }, () => orderConfirmed(orderId));
+    for (const event of next) await publisher.send([wire(event)]);
+    await waitFor(() => batches.flatMap((b) => b.ids).length === 5, { timeoutMs: 10_000, what: 'the other four' });
+    expect(batches.flatMap((b) => b.ids)).toEqual([first, ...next].map((e) => e.id));
+    expect(batches.length).toBeLessThanOrEqual(3);
+    for (let i = 1; i < batches.length; i++) expect(batches[i]!.at - batches[i - 1]!.at).toBeGreaterThanOrEqual(990);
+  });
+
+  it('refuses a negative or fractional minBatchIntervalMs, and takes 0 (off)', async () => {
+    const options = { groupId: 'g', topics: ['orders.events'], handles: () => true, handleBatch: async () => undefined, deadLetters: new KafkaPublisher(sandbox.kafka) };
+    expect(() => new EventConsumer(sandbox.kafka, { ...options, minBatchIntervalMs: -1 })).toThrow('minBatchIntervalMs must be an integer >= 0');
+    expect(() => new EventConsumer(sandbox.kafka, { ...options, minBatchIntervalMs: 2.5 })).toThrow('minBatchIntervalMs must be an integer >= 0');
+    expect(() => new EventConsumer(sandbox.kafka, { ...options, minBatchIntervalMs: 0 })).not.toThrow();
+  });
+
   it('gathers the partitions of one fetch into one batch, committed in one request; poison in it sends each partition its own way', async () => {
     // Keys spread over the three partitions.
     const events = Array.from({ length: 12 }, () => orderPlaced());
