@@ -150,16 +150,12 @@ const DEFAULTS: Omit<ConsumerSettings, 'isRetriable'> = {
 export function consumerSettings(options: EventConsumerOptions): ConsumerSettings {
   const settings: ConsumerSettings = { ...DEFAULTS, isRetriable: options.isRetriable ?? isMarkedRetriable };
   if (options.topicPrefix !== undefined) settings.topicPrefix = options.topicPrefix;
-  for (const name of ['maxAttempts', 'maxBatchSize', 'initialBackoffMs', 'maxBackoffMs', 'partitionsConsumedConcurrently', 'maxWaitTimeInMs', 'offsetCommitIntervalMs'] as const) {
+  for (const name of ['maxAttempts', 'maxBatchSize', 'initialBackoffMs', 'maxBackoffMs', 'partitionsConsumedConcurrently', 'maxWaitTimeInMs', 'offsetCommitIntervalMs', 'minBatchIntervalMs'] as const) {
     const value = options[name];
     if (value === undefined) continue;
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`EventConsumer: ${name} must be an integer >= 1 (got ${value})`);
+    const least = name === 'minBatchIntervalMs' ? 0 : 1;
+    if (!Number.isInteger(value) || value < least) throw new RangeError(`EventConsumer: ${name} must be an integer >= ${least} (got ${value})`);
     settings[name] = value;
-  }
-  const interval = options.minBatchIntervalMs;
-  if (interval !== undefined) {
-    if (!Number.isInteger(interval) || interval < 0) throw new RangeError(`EventConsumer: minBatchIntervalMs must be an integer >= 0 (got ${interval})`);
-    settings.minBatchIntervalMs = interval;
   }
   return settings;
 }
