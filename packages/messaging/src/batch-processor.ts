@@ -108,6 +108,17 @@ export interface EventConsumerOptions {
    * off. Default 10 ms.
    */
   minBatchIntervalMs?: number;
+  /**
+   * Kafka: units of work this consumer runs at the same time. The partitions of a
+   * fetch are split into lanes by partition number (modulo `lanes`); each lane is
+   * one unit of work (its transaction, its acknowledgement), side by side with the
+   * others, so waits on the database overlap. A key lands on the same partition
+   * number of every topic (they have the same partition count), so a consumer
+   * whose streams and rows are keyed like its messages never writes one stream
+   * from two lanes; where it does, the version conflict is retried like any
+   * other. Default 1: every partition of a fetch in one unit of work.
+   */
+  lanes?: number;
   logger?: MessagingLogger;
   onOutcome?: (outcome: ProcessOutcome, type: string, durationMs: number) => void;
   /** Called before a failed event (or the batch it failed in) is tried again, with the event's type. */
@@ -131,6 +142,7 @@ export type ConsumerSettings = Required<
     | 'maxWaitTimeInMs'
     | 'offsetCommitIntervalMs'
     | 'minBatchIntervalMs'
+    | 'lanes'
   >
 >;
 
@@ -144,13 +156,14 @@ const DEFAULTS: Omit<ConsumerSettings, 'isRetriable'> = {
   maxWaitTimeInMs: 2_000,
   offsetCommitIntervalMs: 250,
   minBatchIntervalMs: 10,
+  lanes: 1,
 };
 
 /** The one place the consumer's defaults live; a value that makes no sense is refused when the consumer is made. */
 export function consumerSettings(options: EventConsumerOptions): ConsumerSettings {
   const settings: ConsumerSettings = { ...DEFAULTS, isRetriable: options.isRetriable ?? isMarkedRetriable };
   if (options.topicPrefix !== undefined) settings.topicPrefix = options.topicPrefix;
-  for (const name of ['maxAttempts', 'maxBatchSize', 'initialBackoffMs', 'maxBackoffMs', 'partitionsConsumedConcurrently', 'maxWaitTimeInMs', 'offsetCommitIntervalMs', 'minBatchIntervalMs'] as const) {
+  for (const name of ['maxAttempts', 'maxBatchSize', 'initialBackoffMs', 'maxBackoffMs', 'partitionsConsumedConcurrently', 'maxWaitTimeInMs', 'offsetCommitIntervalMs', 'minBatchIntervalMs', 'lanes'] as const) {
     const value = options[name];
     if (value === undefined) continue;
     const least = name === 'minBatchIntervalMs' ? 0 : 1;

@@ -28,6 +28,12 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
+interface Member {
+  payload: EachBatchPayload;
+  items: Item[];
+  done: Deferred;
+}
+
 interface PartitionOffset {
   topic: string;
   partition: number;
@@ -97,14 +103,6 @@ class OffsetCommitter {
 }
 
 /**
- * At-least-once consumption with exactly-once effect (the handler's inbox), a
- * batch at a time: a fetch's events are handed to `handleBatch` as one unit of
- * work and their offsets committed once, after it resolved. Transient failures are
- * retried with backoff while the partition waits; an invalid or repeatedly
- * failing event is cut out of its batch and parked in `<topic>.dlq` with the error
- * in its headers.
- */
-/**
  * At-least-once consumption from Kafka with exactly-once effect (the handler's
  * inbox), a batch at a time: a fetch's events are handed to `handleBatch` as one
  * unit of work and their offsets committed once, after it resolved. What happens
@@ -117,7 +115,7 @@ export class EventConsumer {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly processor: BatchProcessor;
   /** Partition batches of the current fetch waiting to be handled together. */
-  private gathering: { payload: EachBatchPayload; items: Item[]; done: Deferred }[] = [];
+  private gathering: Member[] = [];
   /** When the last unit of work started (`performance.now()`), for `minBatchIntervalMs`. */
   private lastStartedAt = -Infinity;
   private readonly offsets: OffsetCommitter;
@@ -200,7 +198,8 @@ export class EventConsumer {
 
   /**
    * kafkajs hands over the partitions of one fetch at the same time; those that
-   * arrive in the same turn of the event loop are handled as one unit of work.
+   * arrive in the same turn of the event loop are handled as one unit of work
+   * (one per lane when `lanes` > 1, the lanes side by side).
    * Only a clean gathering (no undecodable message, within the batch size, and a
    * handler that succeeds) goes together: anything else, and any failure, sends
    * each partition back through `process` on its own, where poison is cut out.
@@ -224,6 +223,21 @@ export class EventConsumer {
     this.lastStartedAt = performance.now();
     const members = this.gathering;
     this.gathering = [];
+    const { lanes } = this.processor.settings;
+    if (lanes === 1 || members.length === 1) return this.handleLane(members);
+    // Partitions with the same number (modulo lanes) of every topic go together; the lanes run side by side.
+    const byLane = new Map<number, Member[]>();
+    for (const member of members) {
+      const lane = member.payload.batch.partition % lanes;
+      const same = byLane.get(lane);
+      if (same) same.push(member);
+      else byLane.set(lane, [member]);
+    }
+    await Promise.all([...byLane.values()].map((lane) => this.handleLane(lane)));
+  }
+
+  /** One lane's partitions as one unit of work when they go cleanly together, otherwise each on its own. */
+  private async handleLane(members: Member[]): Promise<void> {
     if (members.length > 1) {
       let together: boolean;
       try {

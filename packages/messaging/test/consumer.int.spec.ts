@@ -178,6 +178,50 @@ describe('EventConsumer', () => {
     expect(applied).not.toContain(poison.id);
   });
 
+  it('with lanes, hands each partition number (modulo lanes) its own unit of work, the lanes side by side, and commits them all', async () => {
+    // Keys spread over the three partitions; with two lanes, partitions 0 and 2 go together and 1 alone.
+    const events = Array.from({ length: 12 }, () => orderPlaced());
+    const batches: Handled[][] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const { publisher, consumer, committed } = await consumerOf({
+      lanes: 2,
+      handleBatch: async (batch) => {
+        batches.push([...batch]);
+        mostAtOnce = Math.max(mostAtOnce, ++running);
+        // Long enough for the other lane's unit of work to start meanwhile.
+        await settle(300);
+        running--;
+      },
+    });
+    await publisher.send(events.map((e) => wire(e)));
+    const partitions = new Set<number>();
+    await consumer.start();
+    await waitFor(() => batches.flat().length === 12, { what: 'every event' });
+    for (const batch of batches) {
+      for (const { delivery } of batch) partitions.add(delivery.partition);
+      expect(new Set(batch.map(({ delivery }) => delivery.partition % 2)).size).toBe(1);
+    }
+    expect(partitions.size).toBe(3);
+    expect(mostAtOnce).toBe(2);
+    expect(batches.flat().map(({ event }) => event.id).sort()).toEqual(events.map((e) => e.id).sort());
+    // Each partition's committed offset is one past the last event handled from it.
+    const ends = [0, 1, 2].map((p) => Math.max(...batches.flat().filter(({ delivery }) => delivery.partition === p).map(({ delivery }) => Number(delivery.offset))) + 1);
+    await waitFor(
+      async () => {
+        for (const p of [0, 1, 2]) if ((await committed(p)) !== ends[p]) return false;
+        return true;
+      },
+      { what: 'every lane committed' },
+    );
+  });
+
+  it('refuses lanes below 1', async () => {
+    const options = { groupId: 'g', topics: ['orders.events'], handles: () => true, handleBatch: async () => undefined, deadLetters: new KafkaPublisher(sandbox.kafka) };
+    expect(() => new EventConsumer(sandbox.kafka, { ...options, lanes: 0 })).toThrow('lanes must be an integer >= 1 (got 0)');
+    expect(() => new EventConsumer(sandbox.kafka, { ...options, lanes: 1.5 })).toThrow('lanes must be an integer >= 1');
+  });
+
   it('cuts a batch at a poison event: what precedes it is committed, it is dead-lettered alone, and the rest is handled', async () => {
     const events = Array.from({ length: 6 }, () => orderPlaced('order-same-partition'));
     const poison = events[3]!;

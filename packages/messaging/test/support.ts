@@ -45,7 +45,8 @@ export class KafkaSandbox {
   private readonly topics = new Set<string>();
   private readonly groups = new Set<string>();
   private readonly closers: (() => Promise<unknown>)[] = [];
-  private adminClient: Admin | undefined;
+  /** One connected admin, however many callers ask for it at once. */
+  private adminClient: Promise<Admin> | undefined;
 
   constructor(clientId = 'it-messaging') {
     this.kafka = createKafka({ brokers: KAFKA_BROKERS, clientId });
@@ -76,12 +77,15 @@ export class KafkaSandbox {
     this.closers.push(close);
   }
 
-  async admin(): Promise<Admin> {
-    if (!this.adminClient) {
+  admin(): Promise<Admin> {
+    this.adminClient ??= (async () => {
       const admin = this.kafka.admin();
       await admin.connect();
-      this.adminClient = admin;
-    }
+      return admin;
+    })().catch((error: unknown) => {
+      this.adminClient = undefined;
+      throw error;
+    });
     return this.adminClient;
   }
 

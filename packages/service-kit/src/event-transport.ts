@@ -59,6 +59,8 @@ export interface BrokerEventTransportOptions {
   recordedIn?: (event: AnyEvent) => string | undefined;
   /** A debug line for every handled event (LOG_LEVEL=debug), with its order and trace. */
   logEvents?: boolean;
+  /** Units of work the consumer runs at once, by partition number (`EventConsumerOptions.lanes`). Default 1. */
+  lanes?: number;
 }
 
 /**
@@ -95,6 +97,7 @@ export class BrokerEventTransport extends Server implements CustomTransportStrat
       isRetriable,
       handles: (type: EventType) => this.messageHandlers.has(type),
       handleBatch: (events) => this.dispatch(events),
+      ...(options.lanes !== undefined ? { lanes: options.lanes } : {}),
       logger: this.log,
       onOutcome: (outcome, type, ms) => {
         options.metrics.eventsHandled.inc({ type, outcome });

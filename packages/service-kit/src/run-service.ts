@@ -63,6 +63,13 @@ export interface ServiceDescription<Config extends TObject = TObject> {
   lastEventsOf?: (event: AnyEvent) => readonly string[];
   /** Events that handling records in a stream with their own id, so they need no inbox row (see `BrokerEventTransportOptions.recordedIn`). */
   recordedIn?: (event: AnyEvent) => string | undefined;
+  /**
+   * Units of work its consumer runs at once, each over the partitions with one
+   * number modulo this (Kafka; see `EventConsumerOptions.lanes`). Only for a
+   * service whose streams and rows are all keyed like the messages it consumes,
+   * so two lanes never write the same one. Default 1.
+   */
+  consumerLanes?: number;
   /** The read models of its own event log, rebuilt by replay. */
   projections: ProjectionRebuild[];
   /** The read models built from other services' topics, rebuilt by replay after the projections. */
@@ -167,6 +174,7 @@ export async function runService(definition: ServiceDescription): Promise<void> 
         ...(definition.streamsOf ? { streamsOf: definition.streamsOf } : {}),
         ...(definition.lastEventsOf ? { lastEventsOf: definition.lastEventsOf } : {}),
         ...(definition.recordedIn ? { recordedIn: definition.recordedIn } : {}),
+        ...(definition.consumerLanes !== undefined ? { lanes: definition.consumerLanes } : {}),
       }),
     });
     await app.startAllMicroservices();
