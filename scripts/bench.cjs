@@ -50,6 +50,7 @@ const {
   pgCounters,
   diffCounters,
   scrapeServiceMetrics,
+  loopDelayOf,
   consumerBusy,
   requestDelta,
   topicEnds,
@@ -653,6 +654,7 @@ class BrokerSweep {
               ? { ...requestsPerOrder(requests.byApi, accepted), servicesReporting: requests.services }
               : undefined,
           consumerBusy: consumerBusy(SERVICES, scrapedBefore, scrapedAfter, cpu.wallMs),
+          loopDelayMs: loopDelayOf(SERVICES, scrapedAfter),
           brokerPid,
           brokerRssMb: brokerRss,
           rssMb: rss,
@@ -971,6 +973,13 @@ function printStep(s, processes, brokerName) {
     out(
       `   consumers busy, share of the step (load/handle/write): ${Object.entries(s.consumerBusy)
         .map(([k, b]) => `${k} ${pct(b.busy)} % (${pct(b.load)}/${pct(b.handle)}/${pct(b.write)})`)
+        .join(', ')}`,
+    );
+  }
+  if (s.loopDelayMs) {
+    out(
+      `   event loop late over the step, mean/p99/max ms: ${Object.entries(s.loopDelayMs)
+        .map(([k, d]) => `${k} ${fmt(d.meanMs, 1)}/${fmt(d.p99Ms, 0)}/${fmt(d.maxMs, 0)}`)
         .join(', ')}`,
     );
   }

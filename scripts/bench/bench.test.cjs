@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { hopTimes, percentile, latencySummary, sustainedVerdict, maxSustained, shouldStop, perOrder } = require('./stats.cjs');
 const { deriveFloorWork, messagesOfOrder, WorkCredit } = require('./floor-work.cjs');
-const { parseBrokerRequests, parseBatchPhases, consumerBusy, requestDelta, lagOf } = require('./observe.cjs');
+const { parseBrokerRequests, parseBatchPhases, parseLoopDelay, loopDelayOf, consumerBusy, requestDelta, lagOf } = require('./observe.cjs');
 const { parseOptions, OptionError, expectedSeconds } = require('./options.cjs');
 const { renderSvg, table } = require('./report.cjs');
 const { orderNumber, SKUS } = require('./workload.cjs');
@@ -483,4 +483,21 @@ test('hopTimes: per event type, time from its order placed to made and to stored
       ['OrderCompleted', 1, 300, 290, 290],
     ],
   );
+});
+
+test('parseLoopDelay reads how late the event loop ran, in ms past its sampling period, undefined when the service does not export all of it', () => {
+  const text = [
+    '# HELP nodejs_eventloop_lag_mean_seconds Mean of event loop lag in seconds.',
+    'nodejs_eventloop_lag_min_seconds 0.1',
+    'nodejs_eventloop_lag_mean_seconds 0.1125',
+    'nodejs_eventloop_lag_p99_seconds{service="orders"} 0.145',
+    'nodejs_eventloop_lag_max_seconds 0.3',
+    'nodejs_eventloop_lag_p90_seconds 0.03',
+  ].join('\n');
+  const delay = parseLoopDelay(text);
+  assert.ok(Math.abs(delay.meanMs - 12.5) < 1e-9 && Math.abs(delay.p99Ms - 45) < 1e-9 && Math.abs(delay.maxMs - 200) < 1e-9, JSON.stringify(delay));
+  assert.equal(parseLoopDelay('nodejs_eventloop_lag_mean_seconds 0.01\n'), undefined);
+  const perService = loopDelayOf(['orders', 'payment'], [{ loopDelay: { meanMs: 1, p99Ms: 2, maxMs: 3 } }, { loopDelay: undefined }]);
+  assert.deepEqual(perService, { orders: { meanMs: 1, p99Ms: 2, maxMs: 3 } });
+  assert.equal(loopDelayOf(['orders'], [undefined]), undefined);
 });

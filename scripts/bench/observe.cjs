@@ -174,16 +174,53 @@ function parseBatchPhases(text) {
   return found ? phases : undefined;
 }
 
-/** What the bench reads from a service's /metrics: { requests, phases }, each undefined when absent or unreachable. */
+const LOOP_DELAY_METRICS = {
+  minMs: 'nodejs_eventloop_lag_min_seconds',
+  meanMs: 'nodejs_eventloop_lag_mean_seconds',
+  p99Ms: 'nodejs_eventloop_lag_p99_seconds',
+  maxMs: 'nodejs_eventloop_lag_max_seconds',
+};
+
+/**
+ * How late the service's event loop ran a timer since the previous scrape
+ * (prom-client resets its delay histogram on every scrape), in ms: { meanMs,
+ * p99Ms, maxMs }; undefined when the service does not export them. Node records
+ * the time between two ticks of its sampling timer, period included (100 ms in
+ * our services), so the shortest one seen (`min`) is taken off as that period.
+ */
+function parseLoopDelay(text) {
+  const values = {};
+  for (const line of text.split('\n')) {
+    // `name value` or, with the registry's default labels, `name{…} value`.
+    const m = /^(\w+)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+    const key = m && Object.keys(LOOP_DELAY_METRICS).find((k) => LOOP_DELAY_METRICS[k] === m[1]);
+    if (key) values[key] = Number(m[2]) * 1000;
+  }
+  if (!Object.keys(LOOP_DELAY_METRICS).every((key) => Number.isFinite(values[key]))) return undefined;
+  const late = (ms) => Math.max(0, ms - values.minMs);
+  return { meanMs: late(values.meanMs), p99Ms: late(values.p99Ms), maxMs: late(values.maxMs) };
+}
+
+/** What the bench reads from a service's /metrics: { requests, phases, loopDelay }, each undefined when absent or unreachable. */
 async function scrapeServiceMetrics(url) {
+  const none = { requests: undefined, phases: undefined, loopDelay: undefined };
   try {
     const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) return { requests: undefined, phases: undefined };
+    if (!response.ok) return none;
     const text = await response.text();
-    return { requests: parseBrokerRequests(text), phases: parseBatchPhases(text) };
+    return { requests: parseBrokerRequests(text), phases: parseBatchPhases(text), loopDelay: parseLoopDelay(text) };
   } catch {
-    return { requests: undefined, phases: undefined };
+    return none;
   }
+}
+
+/** { service: { meanMs, p99Ms, maxMs } } from the scrapes at the end of a step (each covers the step: the one at its start reset them). */
+function loopDelayOf(services, after) {
+  const delay = {};
+  services.forEach((service, i) => {
+    if (after[i]?.loopDelay) delay[service] = after[i].loopDelay;
+  });
+  return Object.keys(delay).length ? delay : undefined;
 }
 
 /**
@@ -283,6 +320,8 @@ module.exports = {
   parseBrokerRequests,
   parseBatchPhases,
   scrapeServiceMetrics,
+  parseLoopDelay,
+  loopDelayOf,
   consumerBusy,
   requestDelta,
   topicEnds,
