@@ -73,4 +73,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
 # node itself is PID 1 (exec form, no shell), so SIGTERM reaches the service's
 # shutdown handler: stop HTTP, finish in-flight events, commit offsets, exit 0.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/main.js"]
+# 32 MB semi-spaces: the same flags as the test kit's SERVICE_NODE_FLAGS and `npm start` (README, Benchmark).
+CMD ["node", "--max-semi-space-size=32", "dist/main.js"]

@@ -4,11 +4,11 @@
 const { fork } = require('node:child_process');
 
 class Child {
-  constructor(script, args = [], { onProgress = () => undefined, name = script } = {}) {
+  constructor(script, args = [], { onProgress = () => undefined, name = script, execArgv = process.execArgv } = {}) {
     this.name = name;
     this.pending = new Map();
     this.nextId = 1;
-    this.process = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    this.process = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', execArgv });
     this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
     this.ready = new Promise((resolve, reject) => {
       this.process.once('exit', (code, signal) => {

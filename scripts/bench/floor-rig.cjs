@@ -10,6 +10,7 @@ const { pgCounters, diffCounters, topicEnds, cpuSnapshot, cpuDelta } = require('
 const { requestsPerOrder } = require('./brokers.cjs');
 const { rssMb } = require('./procfs.cjs');
 const { latencySummary, perOrder, sustainedVerdict } = require('./stats.cjs');
+const { SERVICE_NODE_FLAGS } = require('@orderflow/testkit');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const WORKER = join(__dirname, 'floor-worker.cjs');
@@ -104,8 +105,11 @@ class FloorRig {
       await db.end();
     }
 
+    // The floor's processes run node as the services do: the comparison is of the work, not of the heap settings.
+    const execArgv = [...process.execArgv, ...SERVICE_NODE_FLAGS];
     this.producer = new Child(WORKER, ['producer'], {
       name: 'floor producer',
+      execArgv,
       onProgress: (p) =>
         this.onProgress(
           `sent ${p.sent}/${p.total} orders, acked ${p.accepted}, failed ${p.refused}; ${this.processed} messages consumed so far`,
@@ -115,6 +119,7 @@ class FloorRig {
       (g, i) =>
         new Child(WORKER, ['consumer'], {
           name: `floor consumer ${g.name}`,
+          execArgv,
           onProgress: (p) => this.processedByConsumer.set(i, p.processed),
         }),
     );

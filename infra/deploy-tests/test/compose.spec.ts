@@ -179,7 +179,7 @@ describe('docker-compose.yml', () => {
       expect(path.posix.isAbsolute(workdir)).toBe(true);
       // The runtime image holds apps/<app>/dist at WORKDIR /app/apps/<app>.
       expect(workdir).toBe(`/app/apps/${app}`);
-      expect(existsSync(repoPath('apps', app, command[1]!))).toBe(true);
+      expect(existsSync(repoPath('apps', app, command.at(-1)!))).toBe(true);
     });
   });
 

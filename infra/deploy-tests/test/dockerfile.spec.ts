@@ -107,10 +107,17 @@ describe('Dockerfile', () => {
     it('starts the entry point the build produces: WORKDIR/dist/main.js', () => {
       const workdir = expand(instructions(runtime, 'WORKDIR').at(-1)!.args, { APP: app });
       const cmd = execForm(instructions(runtime, 'CMD').at(-1)!.args)!;
-      const entry = path.posix.join(workdir, cmd[1]!);
+      // node's flags come first, the entry point last.
+      const entry = path.posix.join(workdir, cmd.at(-1)!);
       expect(entry).toBe(`/app/apps/${app}/dist/main.js`);
       // /app holds the pruned workspace, so the entry is apps/<app>/dist/main.js of the repository.
       expect(existsSync(repoPath('apps', app, 'dist', 'main.js'))).toBe(true);
+    });
+
+    it('runs node with the same flags as `npm start`', () => {
+      const cmd = execForm(instructions(runtime, 'CMD').at(-1)!.args)!;
+      const start = (JSON.parse(readFileSync(repoPath('apps', app, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+      expect(start).toBe(cmd.join(' '));
     });
   });
 

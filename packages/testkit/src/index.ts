@@ -1,5 +1,5 @@
 export { Cluster, type ClusterOptions } from './cluster';
-export { ServiceProcess, SERVICES, type ServiceName } from './service-process';
+export { SERVICE_NODE_FLAGS, ServiceProcess, SERVICES, type ServiceName } from './service-process';
 export { StorefrontClient, signDevToken, sampleAddress, type OrderView, type PlaceOrderRequest, type HttpResult } from './storefront-client';
 export { checkInvariants, checkInvariantsByRule, type InvariantOptions, type RuleResult } from './invariants';
 export { backlog, waitForQuiet } from './quiescence';

@@ -3,6 +3,16 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './infrastructure';
 
+/**
+ * The node flags every service runs with, here as in the image (Dockerfile CMD) and
+ * `npm start`: a young generation of 32 MB semi-spaces (Node 20's default is 16).
+ * Measured (README, Benchmark): at 600 orders/s, 9-12 % less CPU per order and
+ * 12-16 % more orders completed. The likely reason: a batch keeps its events alive
+ * across a few awaits, and a larger young generation lets more of them die before
+ * a scavenge copies them.
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
+
 export type ServiceName = 'orders' | 'payment' | 'inventory' | 'shipping';
 export const SERVICES: readonly ServiceName[] = ['orders', 'payment', 'inventory', 'shipping'];
 
@@ -40,7 +50,7 @@ export class ServiceProcess {
     this.logStream = createWriteStream(this.logFile, { flags: 'a' });
     // ORDERFLOW_SERVICE_NODE_ARGS: extra node flags for the services, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a run.
     const nodeArgs = (process.env['ORDERFLOW_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'apps', this.name, 'dist/main.js')], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, join(REPO_ROOT, 'apps', this.name, 'dist/main.js')], {
       env: { ...process.env, ...this.env, PORT: String(this.port), NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
